@@ -1,0 +1,48 @@
+//! Gate: STUB, to be replaced by the real integration.
+
+use crate::{
+    Credentials,
+    credentials::CredentialError,
+    exchange::{Exchange, ExchangeError, ServerTime},
+    guard::EndpointRule,
+    sign::Signer,
+};
+use std::sync::Arc;
+
+/// The Gate integration.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Gate;
+
+impl Exchange for Gate {
+    fn name(&self) -> &'static str {
+        "gate"
+    }
+
+    fn default_base_url(&self) -> &'static str {
+        "https://api.gateio.ws"
+    }
+
+    fn needs_passphrase(&self) -> bool {
+        false
+    }
+
+    fn signer(&self, _credentials: &Credentials) -> Result<Arc<dyn Signer>, CredentialError> {
+        Err(CredentialError::InvalidSecret { exchange: "gate", problem: "not implemented yet".into() })
+    }
+
+    fn classify(&self, _status: http::StatusCode, _headers: &http::HeaderMap, _body: &[u8]) -> Option<ExchangeError> {
+        None
+    }
+
+    fn dangerous_endpoints(&self) -> &'static [EndpointRule] {
+        &[]
+    }
+
+    fn server_time(&self) -> ServerTime {
+        ServerTime { path: "/api/v4/spot/time", parse: |_| None }
+    }
+
+    fn signing_params(&self) -> &'static [&'static str] {
+        &[]
+    }
+}

@@ -1,0 +1,137 @@
+//! The exchange integrations: one folder per exchange, one line per exchange in [`ALL`].
+//!
+//! An integration is data plus a few small functions, behind the [`Exchange`] trait:
+//! - its [`Signer`]: where the key, timestamp or nonce, and signature go;
+//! - its [dangerous endpoints](Exchange::dangerous_endpoints), denied by the least-privilege guard;
+//! - its [error classifier](Exchange::classify): a response body to a typed [`ExchangeError`];
+//! - its [server-time endpoint](Exchange::server_time), for clock-offset estimates;
+//! - the [signing parameters](Exchange::signing_params) the audit layer masks.
+//!
+//! # Adding an exchange
+//!
+//! 1. Create `src/exchange/<name>/` with a `mod.rs` that defines a unit struct implementing
+//!    [`Exchange`] (copy the shape of a neighbour: `sign.rs` for the signer, `classify.rs` for
+//!    errors, `endpoints.rs` for the guard's list).
+//! 2. Add one line to [`ALL`] (and the `mod` line above it).
+//!
+//! Nothing else in keyward names exchanges: the CLI, the guard, the audit layer and the presets
+//! all look exchanges up in [`ALL`]. The unit tests of the new folder must reproduce the
+//! exchange's published signing examples.
+//!
+//! # Example
+//!
+//! ```
+//! let okx = keyward::exchange::by_name("okx").unwrap();
+//! assert!(okx.needs_passphrase());
+//! assert_eq!(keyward::exchange::ALL.len(), 8);
+//! ```
+
+mod error;
+
+pub mod binance;
+pub mod bitmex;
+pub mod bybit;
+pub mod coinbase;
+pub mod gate;
+pub mod kraken;
+pub mod kucoin;
+pub mod okx;
+
+pub use error::{ExchangeError, ExchangeErrorKind};
+
+use crate::{Credentials, credentials::CredentialError, guard::EndpointRule, sign::Signer};
+use std::{fmt, sync::Arc};
+
+/// Every exchange keyward integrates, in alphabetical order. Adding one adds one line here.
+pub static ALL: &[&dyn Exchange] = &[
+    &binance::Binance,
+    &bitmex::Bitmex,
+    &bybit::Bybit,
+    &coinbase::Coinbase,
+    &gate::Gate,
+    &kraken::Kraken,
+    &kucoin::Kucoin,
+    &okx::Okx,
+];
+
+/// Looks an exchange up by its lower-case name (`binance`, `okx`, ...).
+///
+/// # Example
+///
+/// ```
+/// assert_eq!(keyward::exchange::by_name("kraken").unwrap().name(), "kraken");
+/// assert!(keyward::exchange::by_name("mtgox").is_none());
+/// ```
+pub fn by_name(name: &str) -> Option<&'static dyn Exchange> {
+    ALL.iter().copied().find(|exchange| exchange.name() == name)
+}
+
+/// The names of every exchange, for help texts and error messages.
+///
+/// # Example
+///
+/// ```
+/// assert!(keyward::exchange::names().contains(&"gate"));
+/// ```
+pub fn names() -> Vec<&'static str> {
+    ALL.iter().map(|exchange| exchange.name()).collect()
+}
+
+/// Where an exchange tells its time, and how to read the answer.
+///
+/// # Example
+///
+/// ```
+/// let time = keyward::exchange::by_name("binance").unwrap().server_time();
+/// assert_eq!(time.path, "/api/v3/time");
+/// assert_eq!((time.parse)(br#"{"serverTime":1499827319559}"#), Some(1_499_827_319_559));
+/// ```
+#[derive(Debug, Clone, Copy)]
+pub struct ServerTime {
+    /// The unauthenticated path to `GET`.
+    pub path: &'static str,
+    /// Reads the server's time, in Unix milliseconds, from the response body.
+    pub parse: fn(&[u8]) -> Option<u64>,
+}
+
+/// One exchange integration. See the [module docs](self) for adding one.
+///
+/// # Example
+///
+/// ```
+/// use keyward::exchange::Exchange;
+///
+/// fn describe(exchange: &dyn Exchange) -> String {
+///     format!("{} at {}", exchange.name(), exchange.default_base_url())
+/// }
+/// assert_eq!(describe(&keyward::exchange::bitmex::Bitmex), "bitmex at https://www.bitmex.com");
+/// ```
+pub trait Exchange: fmt::Debug + Send + Sync + 'static {
+    /// The lower-case name used on the command line and in environment variables (`OKX_API_KEY`).
+    fn name(&self) -> &'static str;
+
+    /// The production REST base URL.
+    fn default_base_url(&self) -> &'static str;
+
+    /// Whether keys of this exchange come with a passphrase.
+    fn needs_passphrase(&self) -> bool {
+        false
+    }
+
+    /// Prepares a signer for `credentials`: decodes and pre-keys the secret once.
+    fn signer(&self, credentials: &Credentials) -> Result<Arc<dyn Signer>, CredentialError>;
+
+    /// Classifies a response as an exchange error, or `None` if it is a success.
+    fn classify(&self, status: http::StatusCode, headers: &http::HeaderMap, body: &[u8]) -> Option<ExchangeError>;
+
+    /// The endpoints the least-privilege guard denies by default: withdrawals, transfers,
+    /// sub-account and API-key management.
+    fn dangerous_endpoints(&self) -> &'static [EndpointRule];
+
+    /// The exchange's server-time endpoint.
+    fn server_time(&self) -> ServerTime;
+
+    /// Query and body parameter names and header names that carry signing material (signature,
+    /// timestamp, nonce, key), which the audit layer masks. Compared case-insensitively.
+    fn signing_params(&self) -> &'static [&'static str];
+}

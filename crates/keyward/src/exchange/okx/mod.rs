@@ -1,0 +1,48 @@
+//! Okx: STUB, to be replaced by the real integration.
+
+use crate::{
+    Credentials,
+    credentials::CredentialError,
+    exchange::{Exchange, ExchangeError, ServerTime},
+    guard::EndpointRule,
+    sign::Signer,
+};
+use std::sync::Arc;
+
+/// The Okx integration.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Okx;
+
+impl Exchange for Okx {
+    fn name(&self) -> &'static str {
+        "okx"
+    }
+
+    fn default_base_url(&self) -> &'static str {
+        "https://www.okx.com"
+    }
+
+    fn needs_passphrase(&self) -> bool {
+        true
+    }
+
+    fn signer(&self, _credentials: &Credentials) -> Result<Arc<dyn Signer>, CredentialError> {
+        Err(CredentialError::InvalidSecret { exchange: "okx", problem: "not implemented yet".into() })
+    }
+
+    fn classify(&self, _status: http::StatusCode, _headers: &http::HeaderMap, _body: &[u8]) -> Option<ExchangeError> {
+        None
+    }
+
+    fn dangerous_endpoints(&self) -> &'static [EndpointRule] {
+        &[]
+    }
+
+    fn server_time(&self) -> ServerTime {
+        ServerTime { path: "/api/v5/public/time", parse: |_| None }
+    }
+
+    fn signing_params(&self) -> &'static [&'static str] {
+        &[]
+    }
+}

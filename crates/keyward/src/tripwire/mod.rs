@@ -1,0 +1,4 @@
+//! The leak tripwire.
+
+mod registry;
+pub use registry::Registry;
