@@ -1,0 +1,6 @@
+#[keyward::audited(redact(secret))]
+fn call(key: &str) -> usize {
+    key.len()
+}
+
+fn main() {}

@@ -1,0 +1,6 @@
+#[keyward::audited]
+fn call(outcome: u32) -> u32 {
+    outcome
+}
+
+fn main() {}

@@ -1,0 +1,6 @@
+#[keyward::audited(fields(a))]
+fn call(a: u32) -> u32 {
+    a
+}
+
+fn main() {}
