@@ -113,7 +113,10 @@ impl Parse for AuditedArgs {
                 input.parse::<Token![=]>()?;
                 let value: Expr = input.parse()?;
                 if args.constants.iter().any(|(k, _)| k == &key) {
-                    return Err(syn::Error::new_spanned(&key, format!("`{key}` specified more than once")));
+                    return Err(syn::Error::new_spanned(
+                        &key,
+                        format!("`{key}` specified more than once"),
+                    ));
                 }
                 args.constants.push((key, value));
             } else if input.peek(Ident) {

@@ -16,9 +16,7 @@
 use crate::attr::{AuditedArgs, Level};
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote, quote_spanned};
-use syn::{
-    Block, Expr, FnArg, Ident, ItemFn, LitStr, Pat, ReturnType, Stmt, Type, spanned::Spanned, visit::Visit,
-};
+use syn::{Block, Expr, FnArg, Ident, ItemFn, LitStr, Pat, ReturnType, Stmt, Type, spanned::Spanned, visit::Visit};
 
 /// Fields every audit event has; a parameter or constant may not take these names.
 const RESERVED: &[&str] = &["call", "outcome", "elapsed_us", "error", "ret"];
@@ -53,7 +51,7 @@ pub(crate) fn audited(args: TokenStream, item: TokenStream) -> syn::Result<Token
     let params = plan_params(&func, &args)?;
     let call_name = match &args.name {
         Some(name) => name.clone(),
-        None => LitStr::new(&func.sig.ident.to_string().trim_start_matches("r#").to_owned(), func.sig.ident.span()),
+        None => LitStr::new(&unraw(&func.sig.ident), func.sig.ident.span()),
     };
     for (key, _) in &args.constants {
         let name = unraw(key);
@@ -85,7 +83,7 @@ pub(crate) fn audited(args: TokenStream, item: TokenStream) -> syn::Result<Token
         let output = declared_output(&func.sig.output);
         sync_rest(body, output.as_ref(), &args, &prologue)
     };
-    func.block = Box::new(syn::parse2::<Block>(new_block)?);
+    *func.block = syn::parse2::<Block>(new_block)?;
     Ok(quote!(#func))
 }
 
@@ -391,4 +389,3 @@ fn async_trait_body(body: &Block) -> Option<(&Expr, &syn::ExprAsync)> {
         _ => None,
     }
 }
-

@@ -72,7 +72,10 @@ pub trait FingerprintDebug {
 impl<T: fmt::Debug + ?Sized> FingerprintDebug for Probe<'_, T> {
     fn kw_fingerprint(&self) -> AuditValue {
         let text = format!("{:?}", self.0);
-        let unquoted = text.strip_prefix('"').and_then(|t| t.strip_suffix('"')).unwrap_or(&text);
+        let unquoted = text
+            .strip_prefix('"')
+            .and_then(|t| t.strip_suffix('"'))
+            .unwrap_or(&text);
         AuditValue::Text(Fingerprint::of(unquoted).to_string())
     }
 }
@@ -231,7 +234,15 @@ impl<F: FnOnce(&tracing::Span, Finish<'_>)> CallGuard<F> {
     pub fn finish(mut self, outcome: &'static str, error: Option<ErrorText<'_>>, ret: Option<AuditValue>) {
         let elapsed_us = self.elapsed_us();
         if let Some(emit) = self.emit.take() {
-            emit(&self.span, Finish { outcome, elapsed_us, error, ret });
+            emit(
+                &self.span,
+                Finish {
+                    outcome,
+                    elapsed_us,
+                    error,
+                    ret,
+                },
+            );
         }
     }
 
@@ -245,7 +256,15 @@ impl<F: FnOnce(&tracing::Span, Finish<'_>)> Drop for CallGuard<F> {
         let elapsed_us = self.elapsed_us();
         if let Some(emit) = self.emit.take() {
             let outcome = if std::thread::panicking() { "panic" } else { "cancelled" };
-            emit(&self.span, Finish { outcome, elapsed_us, error: None, ret: None });
+            emit(
+                &self.span,
+                Finish {
+                    outcome,
+                    elapsed_us,
+                    error: None,
+                    ret: None,
+                },
+            );
         }
     }
 }

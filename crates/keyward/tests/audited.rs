@@ -29,7 +29,13 @@ fn place(symbol: &str, quantity: f64, count: u32, api_key: &str, api_secret: &st
 #[test]
 fn sync_call_emits_one_event_with_every_field() {
     let (result, captured) = capture(|| {
-        place("BTCUSDT", 0.5, 3, "vmPUZE6mv9SD5VNHk4HlWFsOr6aKE2zvsw0MuIgwCIPy6utIco14y7Ju91duEh8A", "hunter2-secret")
+        place(
+            "BTCUSDT",
+            0.5,
+            3,
+            "vmPUZE6mv9SD5VNHk4HlWFsOr6aKE2zvsw0MuIgwCIPy6utIco14y7Ju91duEh8A",
+            "hunter2-secret",
+        )
     });
     assert!(result.is_ok());
     let event = captured.single_event();
@@ -102,7 +108,10 @@ impl Client {
 }
 
 fn client() -> Client {
-    Client { credentials: Credentials::new("test-only-key-0123456789", "test-only-secret-abcdef"), sent: 0 }
+    Client {
+        credentials: Credentials::new("test-only-key-0123456789", "test-only-secret-abcdef"),
+        sent: 0,
+    }
 }
 
 #[test]
@@ -149,7 +158,11 @@ struct Loopback;
 impl Venue for Loopback {
     #[audited]
     async fn ping(&self, attempt: u32) -> Result<u32, String> {
-        if attempt == 0 { Err("no attempt".to_owned()) } else { Ok(attempt) }
+        if attempt == 0 {
+            Err("no attempt".to_owned())
+        } else {
+            Ok(attempt)
+        }
     }
 }
 

@@ -33,7 +33,10 @@ impl Captured {
     }
 
     pub fn target_of_events(&self) -> Vec<String> {
-        self.events().iter().map(|e| e["target"].as_str().unwrap().to_owned()).collect()
+        self.events()
+            .iter()
+            .map(|e| e["target"].as_str().unwrap().to_owned())
+            .collect()
     }
 
     /// Every event and span, serialised, for leak checks.
