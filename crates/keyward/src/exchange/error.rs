@@ -96,7 +96,12 @@ impl ExchangeError {
 
 impl fmt::Display for ExchangeError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "exchange rejected the request ({}, HTTP {}", self.kind.as_str(), self.status)?;
+        write!(
+            f,
+            "exchange rejected the request ({}, HTTP {}",
+            self.kind.as_str(),
+            self.status
+        )?;
         if let Some(code) = &self.code {
             write!(f, ", code {code}")?;
         }

@@ -89,8 +89,17 @@ mod tests {
 
     #[test]
     fn iso8601_matches_known_dates() {
-        assert_eq!(SigningContext::at_millis(0).iso8601_millis(), "1970-01-01T00:00:00.000Z");
-        assert_eq!(SigningContext::at_millis(951_782_400_001).iso8601_millis(), "2000-02-29T00:00:00.001Z");
-        assert_eq!(SigningContext::at_millis(1_607_418_537_715).iso8601_millis(), "2020-12-08T09:08:57.715Z");
+        assert_eq!(
+            SigningContext::at_millis(0).iso8601_millis(),
+            "1970-01-01T00:00:00.000Z"
+        );
+        assert_eq!(
+            SigningContext::at_millis(951_782_400_001).iso8601_millis(),
+            "2000-02-29T00:00:00.001Z"
+        );
+        assert_eq!(
+            SigningContext::at_millis(1_607_418_537_715).iso8601_millis(),
+            "2020-12-08T09:08:57.715Z"
+        );
     }
 }
