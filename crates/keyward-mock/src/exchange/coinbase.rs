@@ -1,0 +1,173 @@
+//! Coinbase Exchange (the former Coinbase Pro REST API).
+//!
+//! - Headers `CB-ACCESS-KEY`, `CB-ACCESS-SIGN`, `CB-ACCESS-TIMESTAMP` (Unix seconds, decimals
+//!   allowed) and `CB-ACCESS-PASSPHRASE` (as typed when the key was created).
+//! - `CB-ACCESS-SIGN` = base64 HMAC-SHA256, keyed with the base64-decoded secret, of
+//!   `timestamp + METHOD + requestPath + body`, where `requestPath` includes `?query`.
+//! - Served within 30 s of the server's time.
+//! - Errors are `{"message":".."}`: 401 for the key, passphrase, signature and expiry, 400 for
+//!   missing headers other than the key and a malformed timestamp.
+//! - Public: `/time`, `/products...`, `/currencies...`; everything else is private.
+
+use super::{Protocol, executed_order, uuid_like};
+use crate::{
+    clock::Civil,
+    credentials::MockCredentials,
+    record::Rejection,
+    reply::Reply,
+    state::{Key, State},
+    verify,
+    wire::{WireRequest, echo, param_text},
+};
+use http::{Method, StatusCode};
+use serde_json::{Value, json};
+use subtle::ConstantTimeEq;
+
+const WINDOW_MS: i64 = 30_000;
+
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Coinbase;
+
+fn error(rejection: Rejection, status: StatusCode, message: &str) -> Reply {
+    Reply::rejected(rejection, status, json!({"message": message}))
+}
+
+fn required<'a>(request: &'a WireRequest, header: &str, status: StatusCode) -> Result<&'a str, Reply> {
+    request.header(header).ok_or_else(|| {
+        error(
+            Rejection::MissingAuth,
+            status,
+            &format!("{} header is required", header.to_ascii_uppercase()),
+        )
+    })
+}
+
+impl Protocol for Coinbase {
+    fn name(&self) -> &'static str {
+        "coinbase"
+    }
+
+    fn prepare_key(&self, credentials: MockCredentials) -> Result<Key, String> {
+        if verify::base64_decode(credentials.secret()).is_none() {
+            return Err("coinbase: the secret must be base64, as Coinbase issues it".into());
+        }
+        Ok(Key {
+            credentials,
+            ed25519: None,
+        })
+    }
+
+    fn public(&self, state: &State, request: &WireRequest) -> Option<Reply> {
+        if request.path == "/time" {
+            let now = state.clock.now_ms();
+            let epoch = now as f64 / 1000.0;
+            return Some(Reply::ok(json!({
+                "iso": Civil::from_unix_ms(now).iso8601_millis(),
+                "epoch": epoch,
+            })));
+        }
+        let path = request.path.as_str();
+        let public = ["/products", "/currencies"]
+            .iter()
+            .any(|prefix| path == *prefix || path.starts_with(&format!("{prefix}/")));
+        public.then(|| Reply::ok(echo(request)))
+    }
+
+    fn is_private(&self, _path: &str) -> bool {
+        true
+    }
+
+    fn authenticate(&self, state: &State, request: &WireRequest) -> Result<(), Reply> {
+        let api_key = required(request, "cb-access-key", StatusCode::UNAUTHORIZED)?;
+        let signature = required(request, "cb-access-sign", StatusCode::BAD_REQUEST)?;
+        let timestamp = required(request, "cb-access-timestamp", StatusCode::BAD_REQUEST)?;
+        let passphrase = required(request, "cb-access-passphrase", StatusCode::BAD_REQUEST)?;
+
+        let Some(signed_at) = super::parse_seconds_to_ms(timestamp) else {
+            return Err(error(
+                Rejection::TimestampOutsideWindow,
+                StatusCode::BAD_REQUEST,
+                "invalid timestamp",
+            ));
+        };
+        if (state.clock.now_ms() - signed_at).abs() > WINDOW_MS {
+            return Err(error(
+                Rejection::TimestampOutsideWindow,
+                StatusCode::UNAUTHORIZED,
+                "request timestamp expired",
+            ));
+        }
+
+        let Some(key) = state.key(api_key) else {
+            return Err(error(
+                Rejection::UnknownKey,
+                StatusCode::UNAUTHORIZED,
+                "Invalid API Key",
+            ));
+        };
+        let expected_passphrase = key.credentials.passphrase().unwrap_or_default().as_bytes();
+        if expected_passphrase.is_empty() || !bool::from(expected_passphrase.ct_eq(passphrase.as_bytes())) {
+            return Err(error(
+                Rejection::BadPassphrase,
+                StatusCode::UNAUTHORIZED,
+                "Invalid Passphrase",
+            ));
+        }
+
+        let secret = verify::base64_decode(key.credentials.secret()).unwrap_or_default();
+        let expected = verify::hmac_sha256(
+            &secret,
+            &[
+                timestamp.as_bytes(),
+                request.method.as_str().as_bytes(),
+                request.path_and_query().as_bytes(),
+                &request.body,
+            ],
+        );
+        if !verify::base64_matches(&expected, signature) {
+            return Err(error(
+                Rejection::BadSignature,
+                StatusCode::UNAUTHORIZED,
+                "invalid signature",
+            ));
+        }
+        Ok(())
+    }
+
+    fn order_endpoint(&self) -> (Method, &'static str) {
+        (Method::POST, "/orders")
+    }
+
+    fn place_order(&self, state: &State, request: &WireRequest) -> Reply {
+        let order_id = uuid_like(state.next_order_number());
+        let order = executed_order(state, request, order_id.clone(), &["client_oid"]);
+        let field = |name: &str| param_text(&order.params, name).map_or(Value::Null, Value::String);
+        let body = json!({
+            "id": order_id,
+            "price": field("price"),
+            "size": field("size"),
+            "product_id": field("product_id"),
+            "profile_id": "default",
+            "side": field("side"),
+            "type": param_text(&order.params, "type").unwrap_or_else(|| "limit".into()),
+            "time_in_force": param_text(&order.params, "time_in_force").unwrap_or_else(|| "GTC".into()),
+            "post_only": false,
+            "created_at": Civil::from_unix_ms(order.executed_at_ms).iso8601_millis(),
+            "fill_fees": "0",
+            "filled_size": "0",
+            "executed_value": "0",
+            "status": "pending",
+            "settled": false,
+            "client_oid": order.client_order_id.clone().unwrap_or_default(),
+        });
+        Reply::executed(body, order)
+    }
+
+    fn success(&self, _state: &State, request: &WireRequest) -> Reply {
+        Reply::ok(echo(request))
+    }
+
+    fn not_found(&self, _request: &WireRequest) -> Reply {
+        error(Rejection::NotFound, StatusCode::NOT_FOUND, "NotFound")
+    }
+}

@@ -1,0 +1,161 @@
+//! Kraken Spot REST.
+//!
+//! - Headers `API-Key` and `API-Sign`; the `nonce` is a body parameter (form, or JSON).
+//! - `API-Sign` = base64 HMAC-SHA512, keyed with the base64-decoded secret, of
+//!   `URI path + SHA256(nonce + POST data)` (the SHA-256 as raw bytes).
+//! - Each key's nonces must strictly increase.
+//! - Every answer is HTTP 200 with `{"error":[..],"result":..}`: `EAPI:Invalid key`,
+//!   `EAPI:Invalid signature`, `EAPI:Invalid nonce`.
+
+use super::{Protocol, executed_order};
+use crate::{
+    clock::Civil,
+    credentials::MockCredentials,
+    record::Rejection,
+    reply::Reply,
+    state::{Key, State},
+    verify,
+    wire::{WireRequest, echo, param_text},
+};
+use http::{Method, StatusCode};
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Kraken;
+
+fn error(rejection: Rejection, message: &str) -> Reply {
+    Reply::rejected(rejection, StatusCode::OK, json!({"error": [message]}))
+}
+
+fn success_body(result: Value) -> Value {
+    json!({"error": [], "result": result})
+}
+
+/// A Kraken-shaped transaction id (`OUF4EM-FRGI2-MQMWZD`), unique per sequence number.
+fn txid(sequence: u64) -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+    let mut value = sequence;
+    let mut chars = Vec::with_capacity(16);
+    for _ in 0..16 {
+        chars.push(ALPHABET[(value % 32) as usize] as char);
+        value /= 32;
+    }
+    chars.reverse();
+    let text: String = chars.into_iter().collect();
+    format!("O{}-{}-{}", &text[11..16], &text[6..11], &text[0..6])
+}
+
+impl Protocol for Kraken {
+    fn name(&self) -> &'static str {
+        "kraken"
+    }
+
+    fn prepare_key(&self, credentials: MockCredentials) -> Result<Key, String> {
+        if verify::base64_decode(credentials.secret()).is_none() {
+            return Err("kraken: the private key must be base64, as Kraken issues it".into());
+        }
+        Ok(Key {
+            credentials,
+            ed25519: None,
+        })
+    }
+
+    fn public(&self, state: &State, request: &WireRequest) -> Option<Reply> {
+        if request.path == "/0/public/Time" {
+            let now = state.clock.now_ms();
+            return Some(Reply::ok(success_body(json!({
+                "unixtime": now.div_euclid(1000),
+                "rfc1123": Civil::from_unix_ms(now).kraken_rfc1123(),
+            }))));
+        }
+        request
+            .path
+            .starts_with("/0/public/")
+            .then(|| Reply::ok(success_body(echo(request))))
+    }
+
+    fn is_private(&self, path: &str) -> bool {
+        path.starts_with("/0/private/")
+    }
+
+    fn authenticate(&self, state: &State, request: &WireRequest) -> Result<(), Reply> {
+        let Some(api_key) = request.header("api-key") else {
+            return Err(error(Rejection::MissingAuth, "EAPI:Invalid key"));
+        };
+        let Some(signature) = request.header("api-sign") else {
+            return Err(error(Rejection::MissingAuth, "EAPI:Invalid signature"));
+        };
+        let Some(key) = state.key(api_key) else {
+            return Err(error(Rejection::UnknownKey, "EAPI:Invalid key"));
+        };
+        let params = request.params();
+        let Some(nonce_text) = param_text(&params, "nonce") else {
+            return Err(error(Rejection::MissingAuth, "EAPI:Invalid nonce"));
+        };
+        let Some(nonce) = super::parse_integer(&nonce_text).and_then(|n| u64::try_from(n).ok()) else {
+            return Err(error(Rejection::BadRequest, "EAPI:Invalid nonce"));
+        };
+
+        let digest = Sha256::new()
+            .chain_update(nonce_text.as_bytes())
+            .chain_update(&request.body)
+            .finalize();
+        let secret = verify::base64_decode(key.credentials.secret()).unwrap_or_default();
+        let expected = verify::hmac_sha512(&secret, &[request.path.as_bytes(), &digest]);
+        if !verify::base64_matches(&expected, signature) {
+            return Err(error(Rejection::BadSignature, "EAPI:Invalid signature"));
+        }
+        // Only a request that authenticated consumes its nonce, as at Kraken.
+        if !state.accept_increasing_nonce(api_key, nonce) {
+            return Err(error(Rejection::NonceNotIncreasing, "EAPI:Invalid nonce"));
+        }
+        Ok(())
+    }
+
+    fn order_endpoint(&self) -> (Method, &'static str) {
+        (Method::POST, "/0/private/AddOrder")
+    }
+
+    fn place_order(&self, state: &State, request: &WireRequest) -> Reply {
+        let order_id = txid(state.next_order_number());
+        let order = executed_order(state, request, order_id.clone(), &["cl_ord_id", "userref"]);
+        let param = |name: &str| param_text(&order.params, name).unwrap_or_default();
+        let mut description = format!("{} {} {}", param("type"), param("volume"), param("pair"));
+        if param("ordertype") == "market" {
+            description.push_str(" @ market");
+        } else {
+            description.push_str(&format!(" @ {} {}", param("ordertype"), param("price")));
+        }
+        let body = success_body(json!({
+            "descr": {"order": description},
+            "txid": [order_id],
+        }));
+        Reply::executed(body, order)
+    }
+
+    fn success(&self, _state: &State, request: &WireRequest) -> Reply {
+        Reply::ok(success_body(echo(request)))
+    }
+
+    fn not_found(&self, _request: &WireRequest) -> Reply {
+        Reply::rejected(
+            Rejection::NotFound,
+            StatusCode::NOT_FOUND,
+            json!({"error": ["EGeneral:Unknown method"]}),
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn transaction_ids_are_unique_and_shaped_like_krakens() {
+        let (first, second) = (txid(1), txid(2));
+        assert_ne!(first, second);
+        assert_eq!(first.len(), "OUF4EM-FRGI2-MQMWZD".len());
+        assert_eq!(first.matches('-').count(), 2);
+    }
+}

@@ -1,0 +1,109 @@
+//! Everything a running mock exchange knows, behind one `Arc`.
+
+use crate::{
+    clock::Clock,
+    credentials::MockCredentials,
+    exchange::Protocol,
+    faults::Faults,
+    record::{RecordedOrder, RecordedRequest},
+};
+use ed25519_dalek::VerifyingKey;
+use std::{
+    collections::HashMap,
+    sync::{
+        Mutex, MutexGuard,
+        atomic::{AtomicU64, Ordering},
+    },
+};
+
+/// An accepted key with its key material prepared once.
+#[derive(Debug)]
+pub(crate) struct Key {
+    pub(crate) credentials: MockCredentials,
+    /// Set when the secret is an Ed25519 PEM (Binance Ed25519 keys).
+    pub(crate) ed25519: Option<VerifyingKey>,
+}
+
+/// The shared state of one running mock. New behaviour (rate-limit budgets, bans) adds fields
+/// here and is consulted by the server before the exchange handles a request, like [`Faults`].
+#[derive(Debug)]
+pub(crate) struct State {
+    pub(crate) exchange: &'static dyn Protocol,
+    pub(crate) clock: Clock,
+    pub(crate) faults: Faults,
+    keys: Vec<Key>,
+    journal: Mutex<Journal>,
+    last_nonces: Mutex<HashMap<String, u64>>,
+    order_sequence: AtomicU64,
+}
+
+#[derive(Debug, Default)]
+struct Journal {
+    requests: Vec<RecordedRequest>,
+    orders: Vec<RecordedOrder>,
+}
+
+impl State {
+    pub(crate) fn new(exchange: &'static dyn Protocol, keys: Vec<Key>, clock_offset_ms: i64) -> Self {
+        Self {
+            exchange,
+            clock: Clock::new(clock_offset_ms),
+            faults: Faults::default(),
+            keys,
+            journal: Mutex::default(),
+            last_nonces: Mutex::default(),
+            order_sequence: AtomicU64::new(1),
+        }
+    }
+
+    /// The accepted key with this API key. API keys are public identifiers (they travel in a
+    /// header), so an ordinary comparison is fine here; secrets are compared in constant time.
+    pub(crate) fn key(&self, api_key: &str) -> Option<&Key> {
+        self.keys.iter().find(|key| key.credentials.api_key() == api_key)
+    }
+
+    /// A fresh order sequence number, for exchange order ids.
+    pub(crate) fn next_order_number(&self) -> u64 {
+        self.order_sequence.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// Accepts `nonce` for `api_key` if it is greater than every nonce accepted before, and
+    /// remembers it; check and update happen under one lock so that concurrent requests cannot
+    /// both pass with the same nonce.
+    pub(crate) fn accept_increasing_nonce(&self, api_key: &str, nonce: u64) -> bool {
+        let mut last_nonces = lock(&self.last_nonces);
+        match last_nonces.get(api_key) {
+            Some(&last) if nonce <= last => false,
+            _ => {
+                last_nonces.insert(api_key.to_owned(), nonce);
+                true
+            }
+        }
+    }
+
+    pub(crate) fn record(&self, request: RecordedRequest, order: Option<RecordedOrder>) {
+        let mut journal = lock(&self.journal);
+        journal.requests.push(request);
+        if let Some(order) = order {
+            journal.orders.push(order);
+        }
+    }
+
+    pub(crate) fn requests(&self) -> Vec<RecordedRequest> {
+        lock(&self.journal).requests.clone()
+    }
+
+    pub(crate) fn orders(&self) -> Vec<RecordedOrder> {
+        lock(&self.journal).orders.clone()
+    }
+
+    pub(crate) fn clear_requests(&self) {
+        lock(&self.journal).requests.clear();
+    }
+}
+
+/// A panic while holding one of these locks cannot leave the journal half-written in a way that
+/// matters to a test, so a poisoned lock is used as it is.
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
