@@ -165,6 +165,7 @@ pub struct ReturnProbe<R>(PhantomData<fn() -> R>);
 
 impl<R> ReturnProbe<R> {
     #[inline]
+    #[allow(clippy::new_without_default)]
     pub fn new() -> Self {
         Self(PhantomData)
     }
@@ -188,12 +189,7 @@ impl<R> RefuseOther<R> for &ReturnProbe<R> {
     }
 }
 
-/// Whether the audit trail of the current subscriber is failing and configured to fail closed.
-#[inline]
-pub fn audit_refusal() -> Option<AuditUnavailable> {
-    // WIRE-UP PENDING: the trail layer lands in parallel; see audit::trail::AuditTrail::refusal.
-    None
-}
+pub use crate::audit::refusal as audit_refusal;
 
 /// How a call finished, handed to the generated event.
 pub struct Finish<'a> {

@@ -34,15 +34,22 @@
 extern crate self as keyward;
 
 pub mod audit;
+pub mod classify;
 pub mod credentials;
+mod error;
 pub mod exchange;
+pub mod future;
 pub mod guard;
+pub mod preset;
 pub mod sign;
+pub mod transport;
 #[cfg(feature = "tripwire")]
 pub mod tripwire;
 
 pub use credentials::Credentials;
+pub use error::{BoxError, Error, TransportError, TransportErrorKind};
 pub use keyward_macros::audited;
+pub use preset::Preset;
 
 #[doc(hidden)]
 pub mod __private;

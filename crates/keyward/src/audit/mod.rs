@@ -48,14 +48,31 @@
 //! implements `From<`[`AuditUnavailable`]`>` before they do anything, and keyward's own
 //! middleware refuses to send requests.
 
+mod attempt;
 pub(crate) mod capture;
 mod unavailable;
 
 #[cfg(feature = "trail")]
 pub mod trail;
 
+pub use attempt::{Attempt, AttemptAudit, AttemptAuditLayer, AttemptFuture};
 pub use capture::{AuditValue, KeyText, Native, REDACTED, Sensitive};
 pub use unavailable::AuditUnavailable;
 
 /// The `tracing` target of every audit event and span.
 pub const TARGET: &str = "keyward::audit";
+
+/// Whether the audit trail of the current subscriber is failing and configured to fail closed:
+/// `Some` means audited work must be refused before it starts.
+///
+/// # Example
+///
+/// ```
+/// // With no trail installed there is nothing to refuse.
+/// assert!(keyward::audit::refusal().is_none());
+/// ```
+#[inline]
+pub fn refusal() -> Option<AuditUnavailable> {
+    // WIRE-UP PENDING: the trail layer lands in parallel; see trail::AuditTrail::refusal.
+    None
+}

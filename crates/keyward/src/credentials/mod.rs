@@ -30,10 +30,12 @@
 mod fingerprint;
 
 mod error;
+mod source;
 
 pub use error::CredentialError;
 pub use fingerprint::Fingerprint;
 pub use secrecy::{ExposeSecret, SecretString};
+pub use source::{CredentialCell, CredentialSource};
 
 use std::fmt;
 

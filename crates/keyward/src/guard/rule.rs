@@ -1,6 +1,6 @@
 //! Endpoint rules: which method and path a rule matches, and why it exists.
 
-use std::fmt;
+use std::{borrow::Cow, fmt};
 
 /// Why an endpoint is dangerous.
 ///
@@ -52,18 +52,19 @@ impl fmt::Display for EndpointCategory {
 /// let rule = EndpointRule::new(None, "/sapi/v1/capital/withdraw/", EndpointCategory::Withdrawal);
 /// assert!(rule.matches(&http::Method::POST, "/sapi/v1/capital/withdraw/apply"));
 /// assert!(rule.matches(&http::Method::POST, "/SAPI//v1/capital/withdraw/apply"));
+/// assert!(rule.matches(&http::Method::POST, "/sapi/v1/x/../capital/%77ithdraw/apply"));
 /// assert!(!rule.matches(&http::Method::GET, "/sapi/v1/capital/config/getall"));
 ///
 /// let rule = EndpointRule::new(Some("POST"), "/api/v1/accounts/*/transfer", EndpointCategory::Transfer);
 /// assert!(rule.matches(&http::Method::POST, "/api/v1/accounts/abc/transfer"));
 /// assert!(!rule.matches(&http::Method::GET, "/api/v1/accounts/abc/transfer"));
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EndpointRule {
     /// The HTTP method it applies to, or `None` for every method.
-    pub method: Option<&'static str>,
+    pub method: Option<Cow<'static, str>>,
     /// The path pattern.
-    pub path: &'static str,
+    pub path: Cow<'static, str>,
     /// Why it exists.
     pub category: EndpointCategory,
 }
@@ -71,19 +72,57 @@ pub struct EndpointRule {
 impl EndpointRule {
     /// A rule for `method` (or every method) and `path`.
     pub const fn new(method: Option<&'static str>, path: &'static str, category: EndpointCategory) -> Self {
-        Self { method, path, category }
+        let method = match method {
+            Some(method) => Some(Cow::Borrowed(method)),
+            None => None,
+        };
+        Self {
+            method,
+            path: Cow::Borrowed(path),
+            category,
+        }
+    }
+
+    /// A rule from the user's own configuration (category [`EndpointCategory::Custom`]).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use keyward::guard::EndpointRule;
+    ///
+    /// let rule = EndpointRule::custom(Some("DELETE".to_owned()), "/api/v3/openOrders".to_owned());
+    /// assert!(rule.matches(&http::Method::DELETE, "/api/v3/openOrders"));
+    /// ```
+    pub fn custom(method: Option<String>, path: String) -> Self {
+        Self {
+            method: method.map(Cow::Owned),
+            path: Cow::Owned(path),
+            category: EndpointCategory::Custom,
+        }
     }
 
     /// Whether a request with `method` to `path` (the URL path, possibly percent-encoded)
     /// falls under this rule.
     pub fn matches(&self, method: &http::Method, path: &str) -> bool {
-        if let Some(wanted) = self.method {
+        if let Some(wanted) = &self.method {
             if !method.as_str().eq_ignore_ascii_case(wanted) {
                 return false;
             }
         }
         let decoded = percent_decode(path);
-        let mut actual = decoded.split('/').filter(|s| !s.is_empty());
+        // Servers resolve `.` and `..` before routing, so the guard does too: otherwise
+        // `/sapi/v1/x/../capital/withdraw/apply` would slip past a withdrawal rule.
+        let mut segments: Vec<&str> = Vec::new();
+        for segment in decoded.split('/') {
+            match segment {
+                "" | "." => {}
+                ".." => {
+                    segments.pop();
+                }
+                segment => segments.push(segment),
+            }
+        }
+        let mut actual = segments.into_iter();
         let prefix = self.path.ends_with('/');
         let mut wanted = self.path.split('/').filter(|s| !s.is_empty());
         loop {

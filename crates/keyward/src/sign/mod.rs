@@ -28,10 +28,12 @@
 
 mod context;
 mod error;
+mod layer;
 mod trace;
 
 pub use context::SigningContext;
 pub use error::SignError;
+pub use layer::{Sign, SignLayer, SignedWith};
 pub use trace::{Explanation, NoTrace, SignTrace};
 
 use bytes::Bytes;
