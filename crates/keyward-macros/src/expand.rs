@@ -315,7 +315,7 @@ fn async_rest(body: TokenStream, output: Option<&Type>, args: &AuditedArgs) -> T
     // inside it resolve against the declared return type (errors stay on the user's signature).
     let fake_return = output.map(|output| {
         quote_spanned! {output.span()=>
-            #[allow(unreachable_code, clippy::diverging_sub_expression, clippy::let_unit_value)]
+            #[allow(unreachable_code, clippy::diverging_sub_expression, clippy::let_unit_value, clippy::empty_loop)]
             if false {
                 let __kw_fake_return: #output = loop {};
                 return __kw_fake_return;

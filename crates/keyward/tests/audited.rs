@@ -1,5 +1,7 @@
 //! Behaviour of `#[audited]`, observed through a real `tracing-subscriber` registry.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod support;
 
 use keyward::{Credentials, audited, credentials::SecretString};

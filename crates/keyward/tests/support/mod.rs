@@ -1,5 +1,6 @@
 //! A capturing layer on a real `tracing_subscriber::Registry`, for asserting audit events.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 #![allow(dead_code, unreachable_pub)]
 
 use serde_json::{Map, Value};

@@ -1,0 +1,117 @@
+//! Shared fixtures for keyward's cross-crate integration tests: test-only credentials for every
+//! exchange in the form that exchange issues them, and a log capture at `trace` level for leak
+//! checks.
+//!
+//! Every key, secret and passphrase here is a test fixture, not a credential of anyone.
+
+use base64::Engine;
+use keyward::Credentials;
+use keyward_mock::MockCredentials;
+use std::sync::{Arc, Mutex};
+
+/// A test fixture key, secret and passphrase for one exchange.
+#[derive(Debug, Clone)]
+pub struct Fixture {
+    /// The exchange's name.
+    pub exchange: &'static str,
+    /// The API key.
+    pub api_key: String,
+    /// The secret, in the form the exchange issues it.
+    pub secret: String,
+    /// The passphrase, for exchanges that use one.
+    pub passphrase: Option<String>,
+}
+
+impl Fixture {
+    /// Test-only credentials for `exchange`; `variant` makes distinct ones.
+    pub fn new(exchange: &'static str, variant: u8) -> Self {
+        let api_key = format!("test-only-{exchange}-key-{variant:02}-0123456789abcdef");
+        let raw_secret = format!("test-only-{exchange}-secret-{variant:02}-fedcba9876543210");
+        // Kraken and Coinbase issue base64 secrets; the others use the text as it is.
+        let secret = match exchange {
+            "kraken" | "coinbase" => base64::engine::general_purpose::STANDARD.encode(raw_secret.as_bytes()),
+            _ => raw_secret,
+        };
+        let passphrase =
+            matches!(exchange, "okx" | "coinbase" | "kucoin").then(|| format!("test-only-passphrase-{variant:02}"));
+        Self {
+            exchange,
+            api_key,
+            secret,
+            passphrase,
+        }
+    }
+
+    /// The same key with another secret, to sign wrongly.
+    pub fn with_wrong_secret(&self) -> Self {
+        let mut wrong = Self::new(self.exchange, 99);
+        wrong.api_key = self.api_key.clone();
+        wrong.passphrase = self.passphrase.clone();
+        wrong
+    }
+
+    /// As keyward credentials.
+    pub fn credentials(&self) -> Arc<Credentials> {
+        let credentials = Credentials::new(self.api_key.clone(), self.secret.clone());
+        Arc::new(match &self.passphrase {
+            Some(passphrase) => credentials.with_passphrase(passphrase.clone()),
+            None => credentials,
+        })
+    }
+
+    /// As credentials the embedded exchange accepts.
+    pub fn mock(&self) -> MockCredentials {
+        let credentials = MockCredentials::new(self.api_key.clone(), self.secret.clone());
+        match &self.passphrase {
+            Some(passphrase) => credentials.with_passphrase(passphrase.clone()),
+            None => credentials,
+        }
+    }
+
+    /// Every form of every secret part that must never appear in output: raw, hex, base64, and
+    /// the full API key.
+    pub fn forbidden_strings(&self) -> Vec<String> {
+        let mut parts = vec![self.secret.clone()];
+        parts.extend(self.passphrase.clone());
+        let mut forbidden = vec![self.api_key.clone()];
+        for part in parts {
+            forbidden.push(hex::encode(part.as_bytes()));
+            forbidden.push(base64::engine::general_purpose::STANDARD.encode(part.as_bytes()));
+            forbidden.push(part);
+        }
+        forbidden
+    }
+}
+
+/// Everything written by a `tracing_subscriber::fmt` subscriber at `trace` level, with no
+/// tripwire in between: what the tests check for leaks.
+#[derive(Debug, Clone, Default)]
+pub struct LogCapture(Arc<Mutex<Vec<u8>>>);
+
+impl LogCapture {
+    /// The captured text so far.
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().unwrap_or_else(|p| p.into_inner())).into_owned()
+    }
+
+    /// A subscriber that logs everything, from every crate, into this capture.
+    pub fn subscriber(&self) -> impl tracing::Subscriber + Send + Sync + 'static {
+        let capture = self.clone();
+        tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::TRACE)
+            .with_ansi(false)
+            .with_writer(move || capture.clone())
+            .finish()
+    }
+}
+
+impl std::io::Write for LogCapture {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}

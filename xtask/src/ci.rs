@@ -1,0 +1,32 @@
+//! `cargo xtask ci`: what CI runs, in the order that fails fastest.
+
+use crate::cmd;
+
+pub(crate) fn run(args: &[String]) -> Result<(), String> {
+    if let Some(unknown) = args.first() {
+        return Err(format!("`cargo xtask ci` takes no arguments (got `{unknown}`)"));
+    }
+    cmd("cargo", &["fmt", "--all", "--", "--check"], &[])?;
+    cmd(
+        "cargo",
+        &[
+            "clippy",
+            "--workspace",
+            "--all-targets",
+            "--all-features",
+            "--",
+            "-D",
+            "warnings",
+        ],
+        &[],
+    )?;
+    // Unit, integration, UI (trybuild) and doc tests of every crate.
+    cmd("cargo", &["test", "--workspace", "--all-features"], &[])?;
+    cmd(
+        "cargo",
+        &["doc", "--workspace", "--no-deps", "--all-features"],
+        &[("RUSTDOCFLAGS", "-D warnings")],
+    )?;
+    eprintln!("xtask ci: all checks passed");
+    Ok(())
+}
