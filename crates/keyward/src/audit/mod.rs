@@ -42,7 +42,7 @@
 //!
 //! # When the trail cannot write
 //!
-//! The [trail](trail) decides what a failed write means: fail-open (report loudly, keep trading;
+//! The [`trail`] decides what a failed write means: fail-open (report loudly, keep trading;
 //! the default, because a bot that cannot cancel its open orders is worse off than one with a
 //! gap in its audit) or fail-closed. Fail-closed refuses audited calls whose error type
 //! implements `From<`[`AuditUnavailable`]`>` before they do anything, and keyward's own
@@ -73,6 +73,16 @@ pub const TARGET: &str = "keyward::audit";
 /// ```
 #[inline]
 pub fn refusal() -> Option<AuditUnavailable> {
-    // WIRE-UP PENDING: the trail layer lands in parallel; see trail::AuditTrail::refusal.
-    None
+    #[cfg(feature = "trail")]
+    {
+        tracing::dispatcher::get_default(|dispatch| {
+            dispatch
+                .downcast_ref::<trail::AuditTrail>()
+                .and_then(trail::AuditTrail::refusal)
+        })
+    }
+    #[cfg(not(feature = "trail"))]
+    {
+        None
+    }
 }
