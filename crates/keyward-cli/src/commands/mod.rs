@@ -1,0 +1,5 @@
+//! One module per subcommand.
+
+pub(crate) mod audit;
+pub(crate) mod mock;
+pub(crate) mod sign;

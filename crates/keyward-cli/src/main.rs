@@ -1,0 +1,58 @@
+//! `keyward`: the command line of the keyward crate.
+//!
+//! Each subcommand is one module under `commands/` with a clap `Args` or `Subcommand` type that
+//! has a `run(self) -> ExitCode` method; adding one is that module, a variant of [`Command`] and
+//! its arm in [`Command::run`].
+//!
+//! Exit codes: 0 success, 1 the check failed (for example a tampered trail), 2 usage errors and
+//! files that cannot be read.
+
+mod commands;
+mod env;
+mod logging;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Safe, audited, least-privilege authenticated calls for crypto-exchange clients.
+#[derive(Debug, Parser)]
+#[command(name = "keyward", version, about, propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Work with audit trails.
+    #[command(subcommand)]
+    Audit(commands::audit::Audit),
+    /// Print a request exactly as it would be sent, signed for an exchange.
+    ///
+    /// Credentials come from <EXCHANGE>_API_KEY, <EXCHANGE>_API_SECRET and
+    /// <EXCHANGE>_API_PASSPHRASE, in the environment or a .env file in the working directory;
+    /// never from the command line.
+    Sign(commands::sign::Sign),
+    /// Run the embedded exchange in the foreground; prints its address on the first line.
+    ///
+    /// It accepts the credentials found as for `keyward sign`.
+    Mock(commands::mock::Mock),
+}
+
+impl Command {
+    fn run(self) -> ExitCode {
+        match self {
+            Self::Audit(audit) => audit.run(),
+            Self::Sign(sign) => sign.run(),
+            Self::Mock(mock) => mock.run(),
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    // clap exits with 2 on usage errors, and 0 for --help and --version.
+    let cli = Cli::parse();
+    logging::init();
+    cli.command.run()
+}
