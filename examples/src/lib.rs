@@ -1,0 +1,1 @@
+//! Runnable examples of keyward live in this package's `examples` (see `quickstart.rs`).
