@@ -8,7 +8,7 @@
 //!
 //! - [`ReqwestTransport`] (feature `reqwest`) wraps a `reqwest::Client`.
 //! - [`HttpTransport`] wraps any tower service of `http::Request<Full<Bytes>>`, such as a
-//!   `hyper-util` client ([`HttpTransport::hyper`] with feature `hyper`).
+//!   `hyper-util` client (`HttpTransport::hyper()` with feature `hyper`).
 //!
 //! Crates exist that turn reqwest into a tower service (tower-reqwest, tower-http-client), but
 //! they keep reqwest's body and error types; the adapters here are a few lines each and give
