@@ -230,7 +230,9 @@ fn credentials_are_read_from_a_dot_env_file() {
 fn bad_input_gets_a_clear_message_and_a_non_zero_exit() {
     let dir = tempfile::tempdir().unwrap();
     let okx = vars(&Fixture::new("okx", 3));
-    let cases: Vec<(Vec<(String, String)>, Vec<&str>, &str)> = vec![
+    // (environment, arguments, what the message must say)
+    type Case<'a> = (Vec<(String, String)>, Vec<&'a str>, &'a str);
+    let cases: Vec<Case<'_>> = vec![
         (
             okx.clone(),
             vec!["sign", "mtgox", "GET", "https://x.test/"],
