@@ -48,6 +48,57 @@ pub mod tripwire;
 
 pub use credentials::Credentials;
 pub use error::{BoxError, Error, TransportError, TransportErrorKind};
+/// Audits every call of a function: one `keyward::audit` event when it finishes, inside a span
+/// that carries its parameters, with secrets redacted by type and by name.
+///
+/// The record's fields, the redaction rules and the cost are described in [`audit`]. Works on
+/// free functions and methods, `async fn` and sync, `&self` and `&mut self`, generic functions,
+/// trait impls (including `async fn` in traits and `#[async_trait]`), and any return type.
+///
+/// # Arguments
+///
+/// | argument | effect |
+/// |---|---|
+/// | `skip(a, b)` | leave these parameters out |
+/// | `skip_all` | leave every parameter out (except those in `show` or `redact`) |
+/// | `redact(x)` | record `x` as `"[REDACTED]"` whatever its name |
+/// | `show(x)` | record `x` although its name looks secret (never overrides a [`Sensitive`](audit::Sensitive) type) |
+/// | `level = "debug"` | the level of the span and event (default `"info"`) |
+/// | `name = "client.order"` | the `call` field and span name (default: the function's name) |
+/// | `ret` | also record the `Ok` value (or the whole return value), redacted like a parameter |
+/// | `exchange = "binance"` | any other `key = value` is a constant field |
+///
+/// Mistakes are compile errors that point at the offending token: an unknown or repeated
+/// argument, a name in `skip`/`redact`/`show` that is not a parameter, a parameter both shown and
+/// redacted, a parameter named like a record field (`call`, `outcome`, `elapsed_us`, `error`,
+/// `ret`), and `const fn`.
+///
+/// # Example
+///
+/// ```
+/// use keyward::{audited, credentials::SecretString};
+///
+/// struct Client;
+///
+/// impl Client {
+///     #[audited(exchange = "binance", ret)]
+///     fn place_order(&self, symbol: &str, quantity: f64, api_key: &str, api_secret: &SecretString)
+///         -> Result<u64, std::io::Error>
+///     {
+///         Ok(7)
+///     }
+///
+///     #[audited(level = "debug", skip(payload))]
+///     async fn upload(&mut self, payload: Vec<u8>) -> usize {
+///         payload.len()
+///     }
+/// }
+///
+/// // The event: call="place_order" outcome="ok" elapsed_us=3 symbol="BTCUSDT" quantity=0.5
+/// //            api_key="…cdef" api_secret="[REDACTED]" exchange="binance" ret=7
+/// let order = Client.place_order("BTCUSDT", 0.5, "test-only-key-0123456789abcdef", &SecretString::from("s"));
+/// assert_eq!(order.unwrap(), 7);
+/// ```
 pub use keyward_macros::audited;
 pub use preset::Preset;
 
