@@ -331,3 +331,18 @@ async fn any_tower_service_can_be_the_transport() {
         assert!(headers.contains_key(name), "{name}");
     }
 }
+
+#[tokio::test]
+async fn the_hyper_transport_carries_the_same_stack() {
+    let fixture = Fixture::new("bitmex", 7);
+    let mock = start(&fixture).await;
+    let client = Preset::new(exchange::by_name("bitmex").unwrap(), fixture.credentials())
+        .service(keyward::transport::HttpTransport::hyper());
+    let mut rng = StdRng::seed_from_u64(seed());
+    for _ in 0..8 {
+        let request = random_request("bitmex", &mock.base_url(), &mut rng);
+        client.clone().oneshot(request).await.unwrap();
+    }
+    assert!(mock.requests().iter().all(|r| r.verdict == Verdict::Accepted));
+    assert_eq!(mock.requests().len(), 8);
+}
