@@ -1,7 +1,8 @@
 //! The errors of keyward's middleware stack.
 
 use crate::{
-    audit::AuditUnavailable, credentials::CredentialError, exchange::ExchangeError, guard::Denied, sign::SignError,
+    audit::AuditUnavailable, clock::ClockSkew, credentials::CredentialError, exchange::ExchangeError, guard::Denied,
+    rate_limit::Banned, retry::Ambiguous, sign::SignError,
 };
 use std::fmt;
 
@@ -36,6 +37,12 @@ pub enum Error {
     Transport(TransportError),
     /// The audit trail cannot write and fails closed. Nothing was sent.
     AuditUnavailable(AuditUnavailable),
+    /// The local clock is too far from the exchange's. Nothing was sent.
+    ClockSkew(ClockSkew),
+    /// The exchange banned this client; nothing is sent until the ban lifts.
+    Banned(Banned),
+    /// A state-changing request failed with an unknown effect and was not re-sent.
+    Ambiguous(Ambiguous),
 }
 
 impl Error {
@@ -48,15 +55,23 @@ impl Error {
             Self::Sign(_) => "sign",
             Self::Transport(err) => err.kind().as_str(),
             Self::AuditUnavailable(_) => "audit_unavailable",
+            Self::ClockSkew(_) => "clock_skew",
+            Self::Banned(_) => "banned",
+            Self::Ambiguous(_) => "ambiguous",
         }
     }
 
     /// Whether it is certain that no byte of the request reached the exchange.
     pub fn not_sent(&self) -> bool {
         match self {
-            Self::Denied(_) | Self::Credentials(_) | Self::Sign(_) | Self::AuditUnavailable(_) => true,
+            Self::Denied(_)
+            | Self::Credentials(_)
+            | Self::Sign(_)
+            | Self::AuditUnavailable(_)
+            | Self::ClockSkew(_)
+            | Self::Banned(_) => true,
             Self::Transport(err) => !err.may_have_been_sent(),
-            Self::Exchange(_) => false,
+            Self::Exchange(_) | Self::Ambiguous(_) => false,
         }
     }
 
@@ -78,6 +93,9 @@ impl fmt::Display for Error {
             Self::Sign(err) => err.fmt(f),
             Self::Transport(err) => err.fmt(f),
             Self::AuditUnavailable(err) => err.fmt(f),
+            Self::ClockSkew(err) => err.fmt(f),
+            Self::Banned(err) => err.fmt(f),
+            Self::Ambiguous(err) => err.fmt(f),
         }
     }
 }
@@ -91,6 +109,9 @@ impl std::error::Error for Error {
             Self::Sign(err) => Some(err),
             Self::Transport(err) => Some(err),
             Self::AuditUnavailable(err) => Some(err),
+            Self::ClockSkew(err) => Some(err),
+            Self::Banned(err) => Some(err),
+            Self::Ambiguous(err) => Some(err),
         }
     }
 }
@@ -110,7 +131,10 @@ from!(
     Credentials(CredentialError),
     Sign(SignError),
     Transport(TransportError),
-    AuditUnavailable(AuditUnavailable)
+    AuditUnavailable(AuditUnavailable),
+    ClockSkew(ClockSkew),
+    Banned(Banned),
+    Ambiguous(Ambiguous)
 );
 
 /// What went wrong in transport.

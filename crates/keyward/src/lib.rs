@@ -35,12 +35,15 @@ extern crate self as keyward;
 
 pub mod audit;
 pub mod classify;
+pub mod clock;
 pub mod credentials;
 mod error;
 pub mod exchange;
 pub mod future;
 pub mod guard;
 pub mod preset;
+pub mod rate_limit;
+pub mod retry;
 pub mod sign;
 pub mod transport;
 #[cfg(feature = "tripwire")]

@@ -27,6 +27,7 @@
 //! ```
 
 mod error;
+mod order;
 
 pub mod binance;
 pub mod bitmex;
@@ -38,8 +39,9 @@ pub mod kucoin;
 pub mod okx;
 
 pub use error::{ExchangeError, ExchangeErrorKind};
+pub use order::{OrderPlacement, ParamLocation};
 
-use crate::{Credentials, credentials::CredentialError, guard::EndpointRule, sign::Signer};
+use crate::{Credentials, credentials::CredentialError, guard::EndpointRule, rate_limit::RateLimitSpec, sign::Signer};
 use std::{fmt, sync::Arc};
 
 /// Every exchange keyward integrates, in alphabetical order. Adding one adds one line here.
@@ -134,4 +136,15 @@ pub trait Exchange: fmt::Debug + Send + Sync + 'static {
     /// Query and body parameter names and header names that carry signing material (signature,
     /// timestamp, nonce, key), which the audit layer masks. Compared case-insensitively.
     fn signing_params(&self) -> &'static [&'static str];
+
+    /// The exchange's rate limits: budgets with documented defaults, request costs, and how to
+    /// read its counters from response headers.
+    fn rate_limits(&self) -> &'static RateLimitSpec {
+        &RateLimitSpec::NONE
+    }
+
+    /// The order-placement endpoint and its client-order-id field, if the integration knows it.
+    fn order_placement(&self) -> Option<OrderPlacement> {
+        None
+    }
 }

@@ -33,6 +33,18 @@ use tower_service::Service;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SignedWith(pub Fingerprint);
 
+/// Marks a request that must go out unsigned: a public endpoint such as server time or
+/// exchange info, sent through the same stack (and audited like the rest).
+///
+/// # Example
+///
+/// ```
+/// let mut request = http::Request::new(bytes::Bytes::new());
+/// request.extensions_mut().insert(keyward::sign::Public);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Public;
+
 /// Signs requests for one exchange with credentials from a [`CredentialSource`].
 ///
 /// The moment signed for is the [`SigningContext`] found in the request's extensions (the clock
@@ -187,6 +199,9 @@ where
     }
 
     fn call(&mut self, mut request: http::Request<Bytes>) -> Self::Future {
+        if request.extensions().get::<Public>().is_some() {
+            return ResponseFuture::inner(self.inner.call(request));
+        }
         let credentials = self.shared.credentials.current();
         let signer = match self.shared.signer_for(&credentials) {
             Ok(signer) => signer,

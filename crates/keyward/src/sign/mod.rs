@@ -33,7 +33,7 @@ mod trace;
 
 pub use context::SigningContext;
 pub use error::SignError;
-pub use layer::{Sign, SignLayer, SignedWith};
+pub use layer::{Public, Sign, SignLayer, SignedWith};
 pub use trace::{Explanation, NoTrace, SignTrace};
 
 use bytes::Bytes;
