@@ -14,3 +14,23 @@ pub(crate) fn init() {
         .with_writer(Tripwire::new(std::io::stderr))
         .try_init();
 }
+
+/// Installs the subscriber with, when `trail` is given, the hash-chained audit trail at that path.
+pub(crate) fn init_with_trail(trail: Option<&std::path::Path>) -> Result<(), String> {
+    use tracing_subscriber::prelude::*;
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("off"));
+    let logs = tracing_subscriber::fmt::layer()
+        .with_ansi(false)
+        .with_writer(Tripwire::new(std::io::stderr))
+        .with_filter(filter);
+    let trail = match trail {
+        Some(path) => Some(
+            keyward::audit::trail::AuditTrail::builder(path)
+                .build()
+                .map_err(|err| err.to_string())?,
+        ),
+        None => None,
+    };
+    let _ = tracing_subscriber::registry().with(logs).with(trail).try_init();
+    Ok(())
+}

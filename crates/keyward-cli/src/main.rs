@@ -34,6 +34,12 @@ enum Command {
     /// <EXCHANGE>_API_PASSPHRASE, in the environment or a .env file in the working directory;
     /// never from the command line.
     Sign(commands::sign::Sign),
+    /// Send a request through the exchange's full stack (guard, retries, rate limits, clock
+    /// correction, signing, audit) and print the response body.
+    ///
+    /// Credentials as for `keyward sign`. With --repeat, ends with one JSON summary line and
+    /// exits non-zero if any request failed.
+    Call(commands::call::Call),
     /// Run the embedded exchange in the foreground; prints its address on the first line.
     ///
     /// It accepts the credentials found as for `keyward sign`.
@@ -45,6 +51,7 @@ impl Command {
         match self {
             Self::Audit(audit) => audit.run(),
             Self::Sign(sign) => sign.run(),
+            Self::Call(call) => call.run(),
             Self::Mock(mock) => mock.run(),
         }
     }
@@ -53,6 +60,9 @@ impl Command {
 fn main() -> ExitCode {
     // clap exits with 2 on usage errors, and 0 for --help and --version.
     let cli = Cli::parse();
-    logging::init();
+    // `call` installs its own subscriber, with the audit trail when asked for.
+    if !matches!(cli.command, Command::Call(_)) {
+        logging::init();
+    }
     cli.command.run()
 }

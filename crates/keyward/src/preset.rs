@@ -2,10 +2,12 @@
 //!
 //! From the outside in:
 //! 1. [`Guard`]: refuses dangerous endpoints before anything else happens;
-//! 2. [`Sign`]: signs each attempt afresh with the credentials current at that moment;
-//! 3. [`AttemptAudit`]: records each attempt as sent (signing parameters masked);
-//! 4. [`Classify`]: turns exchange error responses into typed errors;
-//! 5. the transport you give it.
+//! 2. [`RateLimit`]: spends the exchange's budgets, waiting when they are spent; fails fast
+//!    during a ban;
+//! 3. [`Sign`]: signs each attempt afresh with the credentials current at that moment;
+//! 4. [`AttemptAudit`]: records each attempt as sent (signing parameters masked);
+//! 5. [`Classify`]: turns exchange error responses into typed errors;
+//! 6. the transport you give it.
 //!
 //! # Example
 //!
@@ -27,23 +29,50 @@
 use crate::{
     audit::{AttemptAudit, AttemptAuditLayer},
     classify::{Classify, ClassifyLayer},
+    clock::{Clock, SystemClock},
     credentials::CredentialSource,
     exchange::Exchange,
     guard::{Guard, GuardLayer, GuardPolicy},
+    rate_limit::{RateLimit, RateLimitLayer, RateLimiter},
     sign::{Sign, SignLayer},
 };
-use std::fmt;
+use std::{fmt, sync::Arc, time::Duration};
 use tower::ServiceBuilder;
 use tower_layer::Layer;
 
 /// The service a [`Preset`] builds around a transport `T`.
-pub type PresetService<T, C> = Guard<Sign<AttemptAudit<Classify<T>>, C>>;
+pub type PresetService<T, C> = Guard<RateLimit<Sign<AttemptAudit<Classify<T>>, C>>>;
+
+/// What a preset's layers did, for summaries.
+///
+/// # Example
+///
+/// ```
+/// use keyward::{Credentials, Preset, exchange};
+/// use std::sync::Arc;
+///
+/// let preset = Preset::new(exchange::by_name("gate").unwrap(), Arc::new(Credentials::new("k", "s")));
+/// assert_eq!(preset.stats().retries, 0);
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PresetStats {
+    /// Attempts sent again after a failure that was safe to retry.
+    pub retries: u64,
+    /// Time spent waiting for rate-limit budget, holds and `Retry-After`s.
+    pub waited: Duration,
+    /// Rate-limit rejections (429 and the like) seen.
+    pub rate_limited: u64,
+    /// Bans seen.
+    pub bans: u64,
+}
 
 /// Builds keyward's stack for one exchange. See the [module docs](self).
 pub struct Preset<C> {
     exchange: &'static dyn Exchange,
     credentials: C,
     policy: GuardPolicy,
+    clock: Arc<dyn Clock>,
+    limiter: RateLimiter,
 }
 
 impl<C: CredentialSource + Clone> Preset<C> {
@@ -53,6 +82,38 @@ impl<C: CredentialSource + Clone> Preset<C> {
             exchange,
             credentials,
             policy: GuardPolicy::default(),
+            clock: Arc::new(SystemClock),
+            limiter: RateLimiter::new(exchange),
+        }
+    }
+
+    /// Reads time and waits through `clock` (a [`VirtualClock`](crate::clock::VirtualClock) in
+    /// tests). Call it before [`rate_limiter`](Self::rate_limiter) is shared.
+    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.limiter = self.limiter.clock(Arc::clone(&clock));
+        self.clock = clock;
+        self
+    }
+
+    /// Draws on `limiter` (shared with other clients on the same key or IP).
+    pub fn rate_limiter(mut self, limiter: RateLimiter) -> Self {
+        self.limiter = limiter;
+        self
+    }
+
+    /// The limiter this preset draws on.
+    pub fn limiter(&self) -> &RateLimiter {
+        &self.limiter
+    }
+
+    /// What the layers did so far.
+    pub fn stats(&self) -> PresetStats {
+        let limits = self.limiter.stats();
+        PresetStats {
+            retries: 0,
+            waited: limits.waited,
+            rate_limited: limits.rate_limited,
+            bans: limits.bans,
         }
     }
 
@@ -78,6 +139,8 @@ impl<C> fmt::Debug for Preset<C> {
         f.debug_struct("Preset")
             .field("exchange", &self.exchange.name())
             .field("policy", &self.policy)
+            .field("clock", &self.clock)
+            .field("limiter", &self.limiter)
             .finish_non_exhaustive()
     }
 }
@@ -88,6 +151,7 @@ impl<T, C: CredentialSource + Clone> Layer<T> for Preset<C> {
     fn layer(&self, transport: T) -> Self::Service {
         ServiceBuilder::new()
             .layer(GuardLayer::with_policy(self.exchange, self.policy.clone()))
+            .layer(RateLimitLayer::with_limiter(self.limiter.clone()))
             .layer(SignLayer::new(self.exchange, self.credentials.clone()))
             .layer(AttemptAuditLayer::new(self.exchange))
             .layer(ClassifyLayer::new(self.exchange))
