@@ -6,6 +6,7 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
     if let Some(unknown) = args.first() {
         return Err(format!("`cargo xtask ci` takes no arguments (got `{unknown}`)"));
     }
+    crate::tools::ensure()?;
     cmd("cargo", &["fmt", "--all", "--", "--check"], &[])?;
     cmd(
         "cargo",

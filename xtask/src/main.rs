@@ -2,13 +2,15 @@
 //!
 //! - `cargo xtask ci`: exactly what CI runs (`.ci/run` calls it): formatting, clippy with
 //!   warnings denied, every test (unit, integration, doctests, UI tests), and the docs with
-//!   warnings denied.
+//!   warnings denied. It first installs the system tools the tests need (`pass`, `gnupg`)
+//!   when they are missing.
 //!
 //! One file per command, a log line before every external command (matklad's cargo-xtask).
 
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 mod ci;
+mod tools;
 
 use std::{
     path::{Path, PathBuf},
