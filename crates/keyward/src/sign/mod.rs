@@ -29,11 +29,16 @@
 mod context;
 mod error;
 mod layer;
+mod material;
+pub mod prehash;
+mod signature;
 mod trace;
 
 pub use context::SigningContext;
 pub use error::SignError;
 pub use layer::{Public, Sign, SignLayer, SignedWith};
+pub use material::{Material, Whitespace, sensitive_header};
+pub use signature::{EncodedSignature, SignatureEncoding};
 pub use trace::{Explanation, NoTrace, SignTrace};
 
 use bytes::Bytes;

@@ -6,13 +6,13 @@
 //! after repeated 429s, and both carry `Retry-After` in seconds. 5xx means the execution status is
 //! unknown, so it stays [`ExchangeErrorKind::Other`].
 
-use crate::exchange::{ExchangeError, ExchangeErrorKind};
+use crate::exchange::{
+    ExchangeError, ExchangeErrorKind,
+    response::{message_excerpt, retry_after},
+};
 use http::{HeaderMap, StatusCode};
 use serde_json::Value;
 use std::time::Duration;
-
-/// Longest exchange message kept in an [`ExchangeError`]; error pages can be large.
-const MAX_MESSAGE_CHARS: usize = 300;
 
 pub(crate) fn classify(status: StatusCode, headers: &HeaderMap, body: &[u8]) -> Option<ExchangeError> {
     let json = serde_json::from_slice::<Value>(body).ok();
@@ -21,7 +21,7 @@ pub(crate) fn classify(status: StatusCode, headers: &HeaderMap, body: &[u8]) -> 
         .as_ref()
         .and_then(|v| v.get("msg"))
         .and_then(Value::as_str)
-        .map(truncate)
+        .map(message_excerpt)
         .unwrap_or_else(|| status_message(status));
     let retry_after = retry_after(headers);
 
@@ -65,15 +65,6 @@ fn kind_for_code(code: i64, message: &str, retry_after: Option<Duration>) -> Exc
     }
 }
 
-fn retry_after(headers: &HeaderMap) -> Option<Duration> {
-    let value = headers.get(http::header::RETRY_AFTER)?.to_str().ok()?;
-    value.trim().parse::<u64>().ok().map(Duration::from_secs)
-}
-
-fn truncate(message: &str) -> String {
-    message.chars().take(MAX_MESSAGE_CHARS).collect()
-}
-
 /// The message for a body that is not Binance's JSON: the status alone, never the raw body.
 fn status_message(status: StatusCode) -> String {
     format!("HTTP {status} without a Binance error body")
@@ -82,6 +73,7 @@ fn status_message(status: StatusCode) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::exchange::response::MAX_MESSAGE_CHARS;
     use proptest::prelude::*;
 
     fn classify_json(status: u16, body: &str) -> ExchangeError {

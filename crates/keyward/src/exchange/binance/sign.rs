@@ -3,7 +3,10 @@
 use crate::{
     Credentials,
     credentials::{ApiKey, CredentialError, ExposeSecret},
-    sign::{SignError, SignTrace, Signer, SigningContext},
+    sign::{
+        EncodedSignature, Material, SignError, SignTrace, SignatureEncoding, Signer, SigningContext, Whitespace,
+        prehash,
+    },
 };
 use base64::Engine as _;
 use bytes::Bytes;
@@ -72,24 +75,18 @@ impl BinanceSigner {
     /// [`CredentialError::InvalidSecret`] for an empty secret, a PEM that is not a PKCS#8 Ed25519
     /// key (RSA keys are not supported), or an API key that cannot travel in a header.
     pub fn new(credentials: &Credentials) -> Result<Self, CredentialError> {
-        let secret = credentials.secret().expose_secret();
-        let material = if secret.trim_start().starts_with("-----BEGIN") {
-            SigningMaterial::Ed25519(Box::new(parse_ed25519_pem(secret)?))
+        let prepared = Material::of(EXCHANGE, credentials);
+        let material = if prepared.secret_is_pem() {
+            SigningMaterial::Ed25519(Box::new(parse_ed25519_pem(
+                &prepared,
+                credentials.secret().expose_secret(),
+            )?))
         } else {
-            if secret.is_empty() {
-                return Err(invalid_secret("it is empty"));
-            }
-            let mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes())
-                .map_err(|_| invalid_secret("it cannot key an HMAC-SHA256"))?;
-            SigningMaterial::Hmac(mac)
+            SigningMaterial::Hmac(prepared.hmac(prepared.secret(Whitespace::Keep)?.as_bytes())?)
         };
-        let mut api_key_header = HeaderValue::from_str(credentials.api_key().expose()).map_err(|_| {
-            invalid_secret("the API key (not the secret) contains characters that cannot be sent in an HTTP header")
-        })?;
-        api_key_header.set_sensitive(true);
         Ok(Self {
             api_key: credentials.api_key().clone(),
-            api_key_header,
+            api_key_header: prepared.api_key_header()?,
             material,
         })
     }
@@ -203,41 +200,29 @@ impl Signer for BinanceSigner {
             }
         }
 
-        trace.part("query", query.as_bytes());
-        trace.part("body", &body);
-        let mut total_params = Vec::with_capacity(query.len() + body.len());
-        total_params.extend_from_slice(query.as_bytes());
-        total_params.extend_from_slice(&body);
-        trace.string_to_sign(&total_params);
-
+        let total_params = prehash::concat(trace, &[("query", query.as_bytes()), ("body", &body)]);
         let signature = match &self.material {
-            SigningMaterial::Hmac(mac) => {
-                let mut mac = mac.clone();
-                mac.update(&total_params);
-                let mut hex_buf = [0u8; 64];
-                hex::encode_to_slice(mac.finalize().into_bytes(), &mut hex_buf)
-                    .map_err(|_| SignError::InvalidRequest("internal error: HMAC output size".into()))?;
-                let mut param = String::with_capacity(10 + hex_buf.len());
-                param.push_str("signature=");
-                param.extend(hex_buf.iter().map(|&b| char::from(b)));
-                param
-            }
-            SigningMaterial::Ed25519(key) => {
-                let signature = ed25519_dalek::Signer::sign(key.as_ref(), &total_params);
-                let encoded = base64::engine::general_purpose::STANDARD.encode(signature.to_bytes());
-                format!("signature={}", utf8_percent_encode(&encoded, NON_ALPHANUMERIC))
-            }
+            SigningMaterial::Hmac(mac) => EncodedSignature::mac(mac, &total_params, SignatureEncoding::LowerHex)?,
+            SigningMaterial::Ed25519(key) => EncodedSignature::encode(
+                &ed25519_dalek::Signer::sign(key.as_ref(), &total_params).to_bytes(),
+                SignatureEncoding::Base64,
+            )?,
         };
+        // Hex passes through unchanged; base64's `+`, `/` and `=` must be escaped in a parameter
+        // (three bytes each at most, so this is the only allocation).
+        let mut signature_param = String::with_capacity("signature=".len() + 3 * signature.as_str().len());
+        signature_param.push_str("signature=");
+        signature_param.extend(utf8_percent_encode(signature.as_str(), NON_ALPHANUMERIC));
 
         if into_body {
-            append_param(&mut body, signature.as_bytes());
+            append_param(&mut body, signature_param.as_bytes());
             if !request.headers().contains_key(header::CONTENT_TYPE) {
                 request
                     .headers_mut()
                     .insert(header::CONTENT_TYPE, HeaderValue::from_static(FORM_CONTENT_TYPE));
             }
         } else {
-            append_param_str(&mut query, &signature);
+            append_param_str(&mut query, &signature_param);
         }
         let uri = with_query(request.uri(), &query)?;
         *request.uri_mut() = uri;
@@ -249,14 +234,7 @@ impl Signer for BinanceSigner {
     }
 }
 
-fn invalid_secret(problem: &str) -> CredentialError {
-    CredentialError::InvalidSecret {
-        exchange: EXCHANGE,
-        problem: problem.to_owned(),
-    }
-}
-
-fn parse_ed25519_pem(secret: &str) -> Result<SigningKey, CredentialError> {
+fn parse_ed25519_pem(material: &Material<'_>, secret: &str) -> Result<SigningKey, CredentialError> {
     // PEMs pasted into a single-line environment variable often arrive with literal `\n`.
     let unescaped;
     let pem = if !secret.contains('\n') && secret.contains("\\n") {
@@ -267,12 +245,12 @@ fn parse_ed25519_pem(secret: &str) -> Result<SigningKey, CredentialError> {
     };
     let pem = pem.trim();
     if !pem.starts_with(PKCS8_PEM_HEADER) {
-        return Err(invalid_secret(
+        return Err(material.invalid(
             "it is a PEM but not a PKCS#8 `BEGIN PRIVATE KEY` block; only Ed25519 keys are supported (RSA keys are not)",
         ));
     }
     SigningKey::from_pkcs8_pem(pem).map_err(|_| {
-        invalid_secret("it looks like a PKCS#8 PEM but is not an Ed25519 private key (RSA keys are not supported)")
+        material.invalid("it looks like a PKCS#8 PEM but is not an Ed25519 private key (RSA keys are not supported)")
     })
 }
 

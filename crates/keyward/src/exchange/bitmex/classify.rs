@@ -1,7 +1,10 @@
 //! BitMEX error responses: a 4xx/5xx status with `{"error":{"message":"...","name":"HTTPError"}}`.
 
-use crate::exchange::{ExchangeError, ExchangeErrorKind};
-use http::{HeaderMap, StatusCode, header::RETRY_AFTER};
+use crate::exchange::{
+    ExchangeError, ExchangeErrorKind,
+    response::{body_excerpt, retry_after},
+};
+use http::{HeaderMap, StatusCode};
 use serde_json::Value;
 use std::time::Duration;
 
@@ -18,7 +21,7 @@ pub(super) fn classify(status: StatusCode, headers: &HeaderMap, body: &[u8]) -> 
     let message = error
         .and_then(|error| error.get("message"))
         .and_then(Value::as_str)
-        .map_or_else(|| short_text(status, body), str::to_owned);
+        .map_or_else(|| body_excerpt(status, body), str::to_owned);
     let name = error
         .and_then(|error| error.get("name"))
         .and_then(Value::as_str)
@@ -55,26 +58,11 @@ pub(super) fn classify(status: StatusCode, headers: &HeaderMap, body: &[u8]) -> 
     Some(ExchangeError::new(kind, status.as_u16(), name, message))
 }
 
-fn retry_after(headers: &HeaderMap) -> Option<Duration> {
-    let seconds = headers.get(RETRY_AFTER)?.to_str().ok()?.trim().parse::<u64>().ok()?;
-    Some(Duration::from_secs(seconds))
-}
-
-/// A body that is not BitMEX's JSON (an HTML page from a proxy, say), cut short for logs.
-fn short_text(status: StatusCode, body: &[u8]) -> String {
-    const LIMIT: usize = 200;
-    let text = String::from_utf8_lossy(body);
-    let text = text.trim();
-    if text.is_empty() {
-        return status.canonical_reason().unwrap_or("error without a body").to_owned();
-    }
-    text.chars().take(LIMIT).collect()
-}
-
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+    use http::header::RETRY_AFTER;
     use proptest::prelude::*;
 
     fn error_body(message: &str) -> String {

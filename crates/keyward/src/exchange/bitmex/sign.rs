@@ -2,11 +2,14 @@
 
 use crate::{
     Credentials,
-    credentials::{ApiKey, CredentialError, ExposeSecret},
-    sign::{SignError, SignTrace, Signer, SigningContext},
+    credentials::{ApiKey, CredentialError},
+    sign::{
+        EncodedSignature, Material, SignError, SignTrace, SignatureEncoding, Signer, SigningContext, Whitespace,
+        prehash, sensitive_header,
+    },
 };
 use bytes::Bytes;
-use hmac::{Hmac, Mac};
+use hmac::Hmac;
 use http::HeaderValue;
 use sha2::Sha256;
 use std::fmt;
@@ -50,28 +53,11 @@ impl BitmexSigner {
     /// Prepares a signer: keys the MAC once. Fails with [`CredentialError::InvalidSecret`] for an
     /// empty secret or one with surrounding whitespace.
     pub fn new(credentials: &Credentials) -> Result<Self, CredentialError> {
-        let secret = credentials.secret().expose_secret();
-        if secret.trim().is_empty() {
-            return Err(invalid_secret("it is empty"));
-        }
-        if secret.trim() != secret {
-            return Err(invalid_secret(
-                "it has leading or trailing whitespace (a stray newline?); remove it",
-            ));
-        }
-        let mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes())
-            .map_err(|_| invalid_secret("it cannot key HMAC-SHA256"))?;
+        let material = Material::of("bitmex", credentials);
         Ok(Self {
+            mac: material.hmac(material.secret(Whitespace::Reject)?.as_bytes())?,
             api_key: credentials.api_key().clone(),
-            mac,
         })
-    }
-}
-
-fn invalid_secret(problem: &str) -> CredentialError {
-    CredentialError::InvalidSecret {
-        exchange: "bitmex",
-        problem: problem.into(),
     }
 }
 
@@ -95,27 +81,18 @@ impl Signer for BitmexSigner {
         let expires = context.unix_seconds().saturating_add(EXPIRES_AFTER_SECS).to_string();
         let body = request.body();
 
-        trace.part("verb", verb.as_bytes());
-        trace.part("path", target.as_bytes());
-        trace.part("expires", expires.as_bytes());
-        trace.part("body", body);
-        let mut string_to_sign = Vec::with_capacity(verb.len() + target.len() + expires.len() + body.len());
-        string_to_sign.extend_from_slice(verb.as_bytes());
-        string_to_sign.extend_from_slice(target.as_bytes());
-        string_to_sign.extend_from_slice(expires.as_bytes());
-        string_to_sign.extend_from_slice(body);
-        trace.string_to_sign(&string_to_sign);
-
-        let mut mac = self.mac.clone();
-        mac.update(&string_to_sign);
-        let mut hex_signature = [0u8; 64];
-        hex::encode_to_slice(mac.finalize().into_bytes(), &mut hex_signature)
-            .map_err(|err| SignError::Header(format!("hex encoding failed: {err}")))?;
-
-        let mut key = HeaderValue::from_str(self.api_key.expose()).map_err(SignError::header)?;
-        key.set_sensitive(true);
-        let mut signature = HeaderValue::from_bytes(&hex_signature).map_err(SignError::header)?;
-        signature.set_sensitive(true);
+        let string_to_sign = prehash::concat(
+            trace,
+            &[
+                ("verb", verb.as_bytes()),
+                ("path", target.as_bytes()),
+                ("expires", expires.as_bytes()),
+                ("body", body),
+            ],
+        );
+        let signature =
+            EncodedSignature::mac(&self.mac, &string_to_sign, SignatureEncoding::LowerHex)?.to_header_value()?;
+        let key = sensitive_header(self.api_key.expose()).map_err(SignError::header)?;
         let expires = HeaderValue::from_str(&expires).map_err(SignError::header)?;
         let headers = request.headers_mut();
         headers.insert("api-expires", expires);

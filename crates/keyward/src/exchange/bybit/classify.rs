@@ -6,13 +6,14 @@
 //! `X-Bapi-Limit-Reset-Timestamp` (Unix ms); with the response's own `time` field that says how
 //! long to wait without consulting the local clock.
 
-use crate::exchange::{ExchangeError, ExchangeErrorKind};
+use crate::exchange::{
+    ExchangeError, ExchangeErrorKind,
+    response::{self, header_number, message_excerpt},
+};
 use http::{HeaderMap, StatusCode};
 use serde_json::Value;
 use std::time::Duration;
 
-/// Longest exchange message kept in an [`ExchangeError`]; error pages can be large.
-const MAX_MESSAGE_CHARS: usize = 300;
 const LIMIT_RESET_HEADER: &str = "x-bapi-limit-reset-timestamp";
 
 pub(crate) fn classify(status: StatusCode, headers: &HeaderMap, body: &[u8]) -> Option<ExchangeError> {
@@ -23,7 +24,7 @@ pub(crate) fn classify(status: StatusCode, headers: &HeaderMap, body: &[u8]) -> 
     let message = field(["retMsg", "ret_msg"])
         .and_then(Value::as_str)
         .filter(|message| !message.is_empty())
-        .map(|message| redact_origin_string(message).chars().take(MAX_MESSAGE_CHARS).collect())
+        .map(|message| message_excerpt(&redact_origin_string(message)))
         .unwrap_or_else(|| format!("HTTP {status} without a Bybit error body"));
     let server_millis = json.as_ref().and_then(|v| v.get("time")).and_then(Value::as_u64);
     let retry_after = retry_after(headers, server_millis);
@@ -64,11 +65,10 @@ fn kind_for_code(code: i64, retry_after: Option<Duration>) -> ExchangeErrorKind 
 }
 
 fn retry_after(headers: &HeaderMap, server_millis: Option<u64>) -> Option<Duration> {
-    let header = |name| headers.get(name)?.to_str().ok()?.trim().parse::<u64>().ok();
-    if let Some(seconds) = header(http::header::RETRY_AFTER.as_str()) {
-        return Some(Duration::from_secs(seconds));
+    if let Some(wait) = response::retry_after(headers) {
+        return Some(wait);
     }
-    let reset_millis = header(LIMIT_RESET_HEADER)?;
+    let reset_millis = header_number(headers, LIMIT_RESET_HEADER)?;
     Some(Duration::from_millis(reset_millis.checked_sub(server_millis?)?))
 }
 

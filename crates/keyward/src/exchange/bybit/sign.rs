@@ -2,11 +2,14 @@
 
 use crate::{
     Credentials,
-    credentials::{ApiKey, CredentialError, ExposeSecret},
-    sign::{SignError, SignTrace, Signer, SigningContext},
+    credentials::{ApiKey, CredentialError},
+    sign::{
+        EncodedSignature, Material, SignError, SignTrace, SignatureEncoding, Signer, SigningContext, Whitespace,
+        prehash,
+    },
 };
 use bytes::Bytes;
-use hmac::{Hmac, Mac};
+use hmac::Hmac;
 use http::{HeaderValue, Method, header};
 use sha2::Sha256;
 use std::fmt;
@@ -60,25 +63,17 @@ impl BybitSigner {
     /// [`CredentialError::InvalidSecret`] for an empty secret, an RSA private key (keyward signs
     /// with system-generated HMAC keys only), or an API key that cannot travel in a header.
     pub fn new(credentials: &Credentials) -> Result<Self, CredentialError> {
-        let secret = credentials.secret().expose_secret();
-        if secret.is_empty() {
-            return Err(invalid_secret("it is empty"));
-        }
-        if secret.trim_start().starts_with("-----BEGIN") {
-            return Err(invalid_secret(
+        let material = Material::of(EXCHANGE, credentials);
+        let secret = material.secret(Whitespace::Keep)?;
+        if material.secret_is_pem() {
+            return Err(material.invalid(
                 "it is a PEM private key (a self-generated RSA key), which keyward does not support; create a system-generated HMAC key",
             ));
         }
-        let mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes())
-            .map_err(|_| invalid_secret("it cannot key an HMAC-SHA256"))?;
-        let mut api_key_header = HeaderValue::from_str(credentials.api_key().expose()).map_err(|_| {
-            invalid_secret("the API key (not the secret) contains characters that cannot be sent in an HTTP header")
-        })?;
-        api_key_header.set_sensitive(true);
         Ok(Self {
+            mac: material.hmac(secret.as_bytes())?,
             api_key: credentials.api_key().clone(),
-            api_key_header,
-            mac,
+            api_key_header: material.api_key_header()?,
         })
     }
 }
@@ -138,25 +133,17 @@ impl Signer for BybitSigner {
         let timestamp = context.unix_millis().to_string();
         let api_key = self.api_key.expose().as_bytes();
 
-        trace.part("timestamp", timestamp.as_bytes());
-        trace.part("api_key", api_key);
-        trace.part("recv_window", recv_window.as_bytes());
-        trace.part(payload_label, payload);
-        let mut string_to_sign =
-            Vec::with_capacity(timestamp.len() + api_key.len() + recv_window.len() + payload.len());
-        string_to_sign.extend_from_slice(timestamp.as_bytes());
-        string_to_sign.extend_from_slice(api_key);
-        string_to_sign.extend_from_slice(recv_window.as_bytes());
-        string_to_sign.extend_from_slice(payload);
-        trace.string_to_sign(&string_to_sign);
-
-        let mut mac = self.mac.clone();
-        mac.update(&string_to_sign);
-        let mut signature = [0u8; 64];
-        hex::encode_to_slice(mac.finalize().into_bytes(), &mut signature)
-            .map_err(|_| SignError::InvalidRequest("internal error: HMAC output size".into()))?;
-        let mut signature = HeaderValue::from_bytes(&signature).map_err(SignError::header)?;
-        signature.set_sensitive(true);
+        let string_to_sign = prehash::concat(
+            trace,
+            &[
+                ("timestamp", timestamp.as_bytes()),
+                ("api_key", api_key),
+                ("recv_window", recv_window.as_bytes()),
+                (payload_label, payload),
+            ],
+        );
+        let signature =
+            EncodedSignature::mac(&self.mac, &string_to_sign, SignatureEncoding::LowerHex)?.to_header_value()?;
 
         let add_content_type = *request.method() == Method::POST
             && !request.body().is_empty()
@@ -180,17 +167,11 @@ impl Signer for BybitSigner {
     }
 }
 
-fn invalid_secret(problem: &str) -> CredentialError {
-    CredentialError::InvalidSecret {
-        exchange: EXCHANGE,
-        problem: problem.to_owned(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::sign::{Explanation, NoTrace};
+    use hmac::Mac;
 
     // The docs print "XXXXXXXXXX" for the key and never publish the secret (testdata/vectors.json).
     const DOC_KEY: &str = "XXXXXXXXXX";

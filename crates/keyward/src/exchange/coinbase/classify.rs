@@ -3,13 +3,12 @@
 //! (`invalid signature`, `request timestamp expired`, `Invalid API Key`, `Invalid Passphrase`,
 //! `Private rate limit exceeded`). See <https://docs.cdp.coinbase.com/exchange/docs/rest-requests>.
 
-use crate::exchange::{ExchangeError, ExchangeErrorKind};
+use crate::exchange::{
+    ExchangeError, ExchangeErrorKind,
+    response::{message_excerpt, retry_after},
+};
 use http::{HeaderMap, StatusCode};
 use serde_json::Value;
-use std::time::Duration;
-
-/// Longest exchange message kept in an [`ExchangeError`]; error pages can be large.
-const MAX_MESSAGE_CHARS: usize = 300;
 
 pub(crate) fn classify(status: StatusCode, headers: &HeaderMap, body: &[u8]) -> Option<ExchangeError> {
     if status.is_success() {
@@ -54,19 +53,16 @@ pub(crate) fn classify(status: StatusCode, headers: &HeaderMap, body: &[u8]) -> 
         kind,
         status.as_u16(),
         None,
-        message.chars().take(MAX_MESSAGE_CHARS).collect::<String>(),
+        message_excerpt(&message),
     ))
-}
-
-fn retry_after(headers: &HeaderMap) -> Option<Duration> {
-    let value = headers.get(http::header::RETRY_AFTER)?.to_str().ok()?;
-    value.trim().parse::<u64>().ok().map(Duration::from_secs)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::exchange::response::MAX_MESSAGE_CHARS;
     use proptest::prelude::*;
+    use std::time::Duration;
 
     fn classify_body(status: u16, body: &str) -> Option<ExchangeError> {
         classify(

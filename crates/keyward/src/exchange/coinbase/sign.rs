@@ -2,16 +2,17 @@
 
 use crate::{
     Credentials,
-    credentials::{ApiKey, CredentialError, ExposeSecret},
-    sign::{SignError, SignTrace, Signer, SigningContext},
+    credentials::{ApiKey, CredentialError},
+    sign::{
+        EncodedSignature, Material, SignError, SignTrace, SignatureEncoding, Signer, SigningContext, Whitespace,
+        prehash,
+    },
 };
-use base64::Engine as _;
 use bytes::Bytes;
-use hmac::{Hmac, Mac};
+use hmac::Hmac;
 use http::{HeaderValue, header};
 use sha2::Sha256;
 use std::fmt;
-use zeroize::Zeroizing;
 
 const EXCHANGE: &str = "coinbase";
 const KEY_HEADER: &str = "cb-access-key";
@@ -59,36 +60,24 @@ impl CoinbaseSigner {
     /// [`CredentialError::InvalidSecret`] for a secret that is not base64 (or is empty), or a key
     /// or passphrase that cannot travel in an HTTP header.
     pub fn new(credentials: &Credentials) -> Result<Self, CredentialError> {
-        let passphrase = credentials
-            .passphrase()
-            .ok_or(CredentialError::MissingPassphrase { exchange: EXCHANGE })?;
-        let secret = credentials.secret().expose_secret().trim();
-        if secret.is_empty() {
-            return Err(invalid_secret("it is empty"));
-        }
-        if secret.starts_with("-----BEGIN") {
-            return Err(invalid_secret(
+        let material = Material::of(EXCHANGE, credentials);
+        // The missing passphrase is reported before any problem with the secret.
+        material.passphrase()?;
+        let secret = material.secret(Whitespace::Trim)?;
+        if material.secret_is_pem() {
+            return Err(material.invalid(
                 "it is a PEM private key, which belongs to a Coinbase Advanced Trade (CDP) key; keyward signs for Coinbase Exchange, whose secrets are base64",
             ));
         }
-        let decoded = Zeroizing::new(base64::engine::general_purpose::STANDARD.decode(secret).map_err(|_| {
-            invalid_secret(
-                "it is not base64; Coinbase Exchange secrets are the base64 string shown when the key was created",
-            )
-        })?);
-        let mac =
-            Hmac::<Sha256>::new_from_slice(&decoded).map_err(|_| invalid_secret("it cannot key an HMAC-SHA256"))?;
-        let mut passphrase_header = HeaderValue::from_str(passphrase.expose_secret())
-            .map_err(|_| invalid_secret("the passphrase contains characters that cannot be sent in an HTTP header"))?;
-        passphrase_header.set_sensitive(true);
-        let mut api_key_header = HeaderValue::from_str(credentials.api_key().expose()).map_err(|_| {
-            invalid_secret("the API key (not the secret) contains characters that cannot be sent in an HTTP header")
-        })?;
-        api_key_header.set_sensitive(true);
+        let decoded = material.decode_base64(
+            secret,
+            "it is not base64; Coinbase Exchange secrets are the base64 string shown when the key was created",
+        )?;
+        let mac = material.hmac(&decoded)?;
         Ok(Self {
             api_key: credentials.api_key().clone(),
-            api_key_header,
-            passphrase_header,
+            passphrase_header: material.passphrase_header()?,
+            api_key_header: material.api_key_header()?,
             mac,
         })
     }
@@ -114,25 +103,16 @@ impl Signer for CoinbaseSigner {
         let request_path = request_path(request.uri())?;
         let body = request.body();
 
-        trace.part("timestamp", timestamp.as_bytes());
-        trace.part("method", method.as_bytes());
-        trace.part("request_path", request_path.as_bytes());
-        trace.part("body", body);
-        let mut prehash = Vec::with_capacity(timestamp.len() + method.len() + request_path.len() + body.len());
-        prehash.extend_from_slice(timestamp.as_bytes());
-        prehash.extend_from_slice(method.as_bytes());
-        prehash.extend_from_slice(request_path.as_bytes());
-        prehash.extend_from_slice(body);
-        trace.string_to_sign(&prehash);
-
-        let mut mac = self.mac.clone();
-        mac.update(&prehash);
-        let mut signature = [0u8; 44];
-        base64::engine::general_purpose::STANDARD
-            .encode_slice(mac.finalize().into_bytes(), &mut signature)
-            .map_err(|_| SignError::InvalidRequest("internal error: HMAC output size".into()))?;
-        let mut signature = HeaderValue::from_bytes(&signature).map_err(SignError::header)?;
-        signature.set_sensitive(true);
+        let prehash = prehash::concat(
+            trace,
+            &[
+                ("timestamp", timestamp.as_bytes()),
+                ("method", method.as_bytes()),
+                ("request_path", request_path.as_bytes()),
+                ("body", body),
+            ],
+        );
+        let signature = EncodedSignature::mac(&self.mac, &prehash, SignatureEncoding::Base64)?.to_header_value()?;
 
         let add_content_type = !body.is_empty() && !request.headers().contains_key(header::CONTENT_TYPE);
         let headers = request.headers_mut();
@@ -153,29 +133,19 @@ impl Signer for CoinbaseSigner {
 
 /// The path plus `?query` as sent; Coinbase signs the request target, not the host.
 fn request_path(uri: &http::Uri) -> Result<String, SignError> {
-    let path = uri.path();
-    if !path.starts_with('/') {
-        return Err(SignError::InvalidRequest(
+    prehash::path_and_query(uri).ok_or_else(|| {
+        SignError::InvalidRequest(
             "the URL has no path; Coinbase Exchange signs the request path, such as /orders".into(),
-        ));
-    }
-    Ok(match uri.query() {
-        Some(query) => format!("{path}?{query}"),
-        None => path.to_owned(),
+        )
     })
-}
-
-fn invalid_secret(problem: &str) -> CredentialError {
-    CredentialError::InvalidSecret {
-        exchange: EXCHANGE,
-        problem: problem.to_owned(),
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::sign::{Explanation, NoTrace};
+    use base64::Engine as _;
+    use hmac::Mac;
 
     const KEY: &str = "test-only-key-coinbase-0123456789";
     // base64("test-only-secret-coinbase-hmac-key")

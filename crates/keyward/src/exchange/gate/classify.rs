@@ -1,9 +1,11 @@
 //! Gate APIv4 error responses: a non-2xx status with `{"label":"INVALID_SIGNATURE","message":"..."}`.
 
-use crate::exchange::{ExchangeError, ExchangeErrorKind};
-use http::{HeaderMap, StatusCode, header::RETRY_AFTER};
+use crate::exchange::{
+    ExchangeError, ExchangeErrorKind,
+    response::{body_excerpt, retry_after},
+};
+use http::{HeaderMap, StatusCode};
 use serde_json::Value;
-use std::time::Duration;
 
 /// Classifies a Gate APIv4 response, or `None` for a success.
 pub(super) fn classify(status: StatusCode, headers: &HeaderMap, body: &[u8]) -> Option<ExchangeError> {
@@ -16,7 +18,7 @@ pub(super) fn classify(status: StatusCode, headers: &HeaderMap, body: &[u8]) -> 
     // Gate documents `message`, and `detail` on some routes.
     let message = field("message")
         .or_else(|| field("detail"))
-        .unwrap_or_else(|| short_text(status, body));
+        .unwrap_or_else(|| body_excerpt(status, body));
 
     let kind = match label.as_deref() {
         Some("INVALID_KEY" | "INVALID_CREDENTIALS" | "MISSING_REQUIRED_HEADER") => ExchangeErrorKind::Authentication,
@@ -39,27 +41,13 @@ pub(super) fn classify(status: StatusCode, headers: &HeaderMap, body: &[u8]) -> 
     Some(ExchangeError::new(kind, status.as_u16(), label, message))
 }
 
-fn retry_after(headers: &HeaderMap) -> Option<Duration> {
-    let seconds = headers.get(RETRY_AFTER)?.to_str().ok()?.trim().parse::<u64>().ok()?;
-    Some(Duration::from_secs(seconds))
-}
-
-/// A body that is not Gate's JSON (an HTML page from a proxy, say), cut short for logs.
-fn short_text(status: StatusCode, body: &[u8]) -> String {
-    const LIMIT: usize = 200;
-    let text = String::from_utf8_lossy(body);
-    let text = text.trim();
-    if text.is_empty() {
-        return status.canonical_reason().unwrap_or("error without a body").to_owned();
-    }
-    text.chars().take(LIMIT).collect()
-}
-
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+    use http::header::RETRY_AFTER;
     use proptest::prelude::*;
+    use std::time::Duration;
 
     #[test]
     fn documented_labels_map_to_their_kind_and_code() {

@@ -2,11 +2,14 @@
 
 use crate::{
     Credentials,
-    credentials::{ApiKey, CredentialError, ExposeSecret},
-    sign::{SignError, SignTrace, Signer, SigningContext},
+    credentials::{ApiKey, CredentialError},
+    sign::{
+        EncodedSignature, Material, SignError, SignTrace, SignatureEncoding, Signer, SigningContext, Whitespace,
+        prehash, sensitive_header,
+    },
 };
 use bytes::Bytes;
-use hmac::{Hmac, Mac};
+use hmac::Hmac;
 use http::HeaderValue;
 use sha2::{Digest, Sha512};
 use std::fmt;
@@ -46,28 +49,11 @@ impl GateSigner {
     /// Prepares a signer: keys the MAC once. Fails with [`CredentialError::InvalidSecret`] for an
     /// empty secret or one with surrounding whitespace.
     pub fn new(credentials: &Credentials) -> Result<Self, CredentialError> {
-        let secret = credentials.secret().expose_secret();
-        if secret.trim().is_empty() {
-            return Err(invalid_secret("it is empty"));
-        }
-        if secret.trim() != secret {
-            return Err(invalid_secret(
-                "it has leading or trailing whitespace (a stray newline?); remove it",
-            ));
-        }
-        let mac = Hmac::<Sha512>::new_from_slice(secret.as_bytes())
-            .map_err(|_| invalid_secret("it cannot key HMAC-SHA512"))?;
+        let material = Material::of("gate", credentials);
         Ok(Self {
+            mac: material.hmac(material.secret(Whitespace::Reject)?.as_bytes())?,
             api_key: credentials.api_key().clone(),
-            mac,
         })
-    }
-}
-
-fn invalid_secret(problem: &str) -> CredentialError {
-    CredentialError::InvalidSecret {
-        exchange: "gate",
-        problem: problem.into(),
     }
 }
 
@@ -94,40 +80,20 @@ impl Signer for GateSigner {
         hex::encode_to_slice(Sha512::digest(request.body()), &mut body_hash)
             .map_err(|err| SignError::Header(format!("hex encoding failed: {err}")))?;
 
-        trace.part("method", method.as_bytes());
-        trace.part("path", path.as_bytes());
-        trace.part("query", &query);
-        trace.part("hex(sha512(body))", &body_hash);
-        trace.part("timestamp", timestamp.as_bytes());
-        let mut string_to_sign =
-            Vec::with_capacity(method.len() + path.len() + query.len() + body_hash.len() + timestamp.len() + 4);
-        for (index, part) in [
-            method.as_bytes(),
-            path.as_bytes(),
-            &query,
-            &body_hash,
-            timestamp.as_bytes(),
-        ]
-        .into_iter()
-        .enumerate()
-        {
-            if index > 0 {
-                string_to_sign.push(b'\n');
-            }
-            string_to_sign.extend_from_slice(part);
-        }
-        trace.string_to_sign(&string_to_sign);
-
-        let mut mac = self.mac.clone();
-        mac.update(&string_to_sign);
-        let mut hex_signature = [0u8; 128];
-        hex::encode_to_slice(mac.finalize().into_bytes(), &mut hex_signature)
-            .map_err(|err| SignError::Header(format!("hex encoding failed: {err}")))?;
-
-        let mut key = HeaderValue::from_str(self.api_key.expose()).map_err(SignError::header)?;
-        key.set_sensitive(true);
-        let mut signature = HeaderValue::from_bytes(&hex_signature).map_err(SignError::header)?;
-        signature.set_sensitive(true);
+        let string_to_sign = prehash::join(
+            trace,
+            b"\n",
+            &[
+                ("method", method.as_bytes()),
+                ("path", path.as_bytes()),
+                ("query", &query),
+                ("hex(sha512(body))", &body_hash),
+                ("timestamp", timestamp.as_bytes()),
+            ],
+        );
+        let signature =
+            EncodedSignature::mac(&self.mac, &string_to_sign, SignatureEncoding::LowerHex)?.to_header_value()?;
+        let key = sensitive_header(self.api_key.expose()).map_err(SignError::header)?;
         let timestamp = HeaderValue::from_str(&timestamp).map_err(SignError::header)?;
         let headers = request.headers_mut();
         headers.insert("KEY", key);

@@ -1,9 +1,11 @@
 //! Kraken error responses: an `error` array of `"<E|W><Category>:<message>"` strings, usually on HTTP 200.
 
-use crate::exchange::{ExchangeError, ExchangeErrorKind};
-use http::{HeaderMap, StatusCode, header::RETRY_AFTER};
+use crate::exchange::{
+    ExchangeError, ExchangeErrorKind,
+    response::{body_excerpt, retry_after},
+};
+use http::{HeaderMap, StatusCode};
 use serde_json::Value;
-use std::time::Duration;
 
 /// Classifies a Kraken spot REST response, or `None` for a success (warnings alone are a success).
 pub(super) fn classify(status: StatusCode, headers: &HeaderMap, body: &[u8]) -> Option<ExchangeError> {
@@ -67,30 +69,16 @@ fn other_http_error(status: StatusCode, headers: &HeaderMap, body: &[u8]) -> Exc
     } else {
         ExchangeErrorKind::Other
     };
-    ExchangeError::new(kind, status.as_u16(), None, short_text(status, body))
-}
-
-fn retry_after(headers: &HeaderMap) -> Option<Duration> {
-    let seconds = headers.get(RETRY_AFTER)?.to_str().ok()?.trim().parse::<u64>().ok()?;
-    Some(Duration::from_secs(seconds))
-}
-
-/// A body that is not JSON (an HTML error page from a proxy, say), cut short for logs.
-fn short_text(status: StatusCode, body: &[u8]) -> String {
-    const LIMIT: usize = 200;
-    let text = String::from_utf8_lossy(body);
-    let text = text.trim();
-    if text.is_empty() {
-        return status.canonical_reason().unwrap_or("error without a body").to_owned();
-    }
-    text.chars().take(LIMIT).collect()
+    ExchangeError::new(kind, status.as_u16(), None, body_excerpt(status, body))
 }
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+    use http::header::RETRY_AFTER;
     use proptest::prelude::*;
+    use std::time::Duration;
 
     fn classify_ok(body: &str) -> Option<ExchangeError> {
         classify(StatusCode::OK, &HeaderMap::new(), body.as_bytes())

@@ -2,12 +2,14 @@
 
 use crate::{
     Credentials,
-    credentials::{ApiKey, CredentialError, ExposeSecret},
-    sign::{SignError, SignTrace, Signer, SigningContext},
+    credentials::{ApiKey, CredentialError},
+    sign::{
+        EncodedSignature, Material, SignError, SignTrace, SignatureEncoding, Signer, SigningContext, Whitespace,
+        sensitive_header,
+    },
 };
-use base64::{Engine, engine::general_purpose::STANDARD as BASE64};
 use bytes::Bytes;
-use hmac::{Hmac, Mac};
+use hmac::Hmac;
 use http::{HeaderValue, Method, header::CONTENT_TYPE};
 use sha2::{Digest, Sha256, Sha512};
 use std::fmt;
@@ -50,30 +52,15 @@ impl KrakenSigner {
     /// Fails with [`CredentialError::InvalidSecret`] when the secret is empty, has surrounding
     /// whitespace, or is not base64, which is the form Kraken issues secrets in.
     pub fn new(credentials: &Credentials) -> Result<Self, CredentialError> {
-        let secret = credentials.secret().expose_secret();
-        if secret.trim().is_empty() {
-            return Err(invalid_secret("it is empty"));
-        }
-        if secret.trim() != secret {
-            return Err(invalid_secret(
-                "it has leading or trailing whitespace (a stray newline?); remove it",
-            ));
-        }
-        let key = zeroize::Zeroizing::new(BASE64.decode(secret).map_err(|_| {
-            invalid_secret("it is not valid base64; paste the private key exactly as Kraken showed it")
-        })?);
-        let mac = Hmac::<Sha512>::new_from_slice(&key).map_err(|_| invalid_secret("it cannot key HMAC-SHA512"))?;
+        let material = Material::of("kraken", credentials);
+        let key = material.decode_base64(
+            material.secret(Whitespace::Reject)?,
+            "it is not valid base64; paste the private key exactly as Kraken showed it",
+        )?;
         Ok(Self {
+            mac: material.hmac(&key)?,
             api_key: credentials.api_key().clone(),
-            mac,
         })
-    }
-}
-
-fn invalid_secret(problem: &str) -> CredentialError {
-    CredentialError::InvalidSecret {
-        exchange: "kraken",
-        problem: problem.into(),
     }
 }
 
@@ -127,18 +114,9 @@ impl Signer for KrakenSigner {
         string_to_sign.extend_from_slice(&digest);
         trace.string_to_sign(&string_to_sign);
 
-        let mut mac = self.mac.clone();
-        mac.update(&string_to_sign);
-        let tag = mac.finalize().into_bytes();
-        let mut encoded = [0u8; 88];
-        let len = BASE64
-            .encode_slice(tag, &mut encoded)
-            .map_err(|err| SignError::Header(format!("base64 encoding failed: {err}")))?;
-
-        let mut key = HeaderValue::from_str(self.api_key.expose()).map_err(SignError::header)?;
-        key.set_sensitive(true);
-        let mut signature = HeaderValue::from_bytes(&encoded[..len]).map_err(SignError::header)?;
-        signature.set_sensitive(true);
+        let signature =
+            EncodedSignature::mac(&self.mac, &string_to_sign, SignatureEncoding::Base64)?.to_header_value()?;
+        let key = sensitive_header(self.api_key.expose()).map_err(SignError::header)?;
         let headers = request.headers_mut();
         headers.insert("API-Key", key);
         headers.insert("API-Sign", signature);

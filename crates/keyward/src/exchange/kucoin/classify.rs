@@ -1,7 +1,10 @@
 //! KuCoin error responses: `{"code":"400005","msg":"Signature error"}`, where any `code` other than
 //! `200000` is an error, on a 4xx/5xx status or, for business errors, on HTTP 200.
 
-use crate::exchange::{ExchangeError, ExchangeErrorKind};
+use crate::exchange::{
+    ExchangeError, ExchangeErrorKind,
+    response::{body_excerpt, code_text, header_number},
+};
 use http::{HeaderMap, StatusCode, header::RETRY_AFTER};
 use serde_json::Value;
 use std::time::Duration;
@@ -11,11 +14,7 @@ const SUCCESS: &str = "200000";
 /// Classifies a KuCoin REST response, or `None` for a success.
 pub(super) fn classify(status: StatusCode, headers: &HeaderMap, body: &[u8]) -> Option<ExchangeError> {
     let parsed = serde_json::from_slice::<Value>(body).ok();
-    let code = parsed.as_ref().and_then(|value| match value.get("code")? {
-        Value::String(code) => Some(code.clone()),
-        Value::Number(code) => Some(code.to_string()),
-        _ => None,
-    });
+    let code = parsed.as_ref().and_then(|value| code_text(value.get("code")?));
     let Some(code) = code else {
         if status.is_success() {
             return None;
@@ -31,7 +30,7 @@ pub(super) fn classify(status: StatusCode, headers: &HeaderMap, body: &[u8]) -> 
             kind,
             status.as_u16(),
             None,
-            short_text(status, body),
+            body_excerpt(status, body),
         ));
     };
     if code == SUCCESS && status.is_success() {
@@ -41,7 +40,7 @@ pub(super) fn classify(status: StatusCode, headers: &HeaderMap, body: &[u8]) -> 
         .as_ref()
         .and_then(|value| value.get("msg"))
         .and_then(Value::as_str)
-        .map_or_else(|| short_text(status, body), str::to_owned);
+        .map_or_else(|| body_excerpt(status, body), str::to_owned);
     let kind = match code.as_str() {
         // Missing authentication header, unknown key, wrong passphrase.
         "400001" | "400003" | "400004" => ExchangeErrorKind::Authentication,
@@ -63,21 +62,9 @@ pub(super) fn classify(status: StatusCode, headers: &HeaderMap, body: &[u8]) -> 
 
 /// `Retry-After` when present, else KuCoin's `gw-ratelimit-reset` (milliseconds until the quota refills).
 fn retry_after(headers: &HeaderMap) -> Option<Duration> {
-    let number = |name| headers.get(name)?.to_str().ok()?.trim().parse::<u64>().ok();
-    number(RETRY_AFTER)
+    header_number(headers, RETRY_AFTER)
         .map(Duration::from_secs)
-        .or_else(|| number(http::HeaderName::from_static("gw-ratelimit-reset")).map(Duration::from_millis))
-}
-
-/// A body that is not KuCoin's JSON (an HTML page from a proxy, say), cut short for logs.
-fn short_text(status: StatusCode, body: &[u8]) -> String {
-    const LIMIT: usize = 200;
-    let text = String::from_utf8_lossy(body);
-    let text = text.trim();
-    if text.is_empty() {
-        return status.canonical_reason().unwrap_or("error without a body").to_owned();
-    }
-    text.chars().take(LIMIT).collect()
+        .or_else(|| header_number(headers, "gw-ratelimit-reset").map(Duration::from_millis))
 }
 
 #[cfg(test)]

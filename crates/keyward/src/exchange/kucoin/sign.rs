@@ -2,12 +2,14 @@
 
 use crate::{
     Credentials,
-    credentials::{ApiKey, CredentialError, ExposeSecret, SecretString},
-    sign::{SignError, SignTrace, Signer, SigningContext},
+    credentials::{ApiKey, CredentialError, ExposeSecret},
+    sign::{
+        EncodedSignature, Material, SignError, SignTrace, SignatureEncoding, Signer, SigningContext, Whitespace,
+        prehash, sensitive_header,
+    },
 };
-use base64::{Engine, engine::general_purpose::STANDARD as BASE64};
 use bytes::Bytes;
-use hmac::{Hmac, Mac};
+use hmac::Hmac;
 use http::HeaderValue;
 use sha2::Sha256;
 use std::fmt;
@@ -40,7 +42,8 @@ use std::fmt;
 pub struct KucoinSigner {
     api_key: ApiKey,
     mac: Hmac<Sha256>,
-    signed_passphrase: SecretString,
+    /// `KC-API-PASSPHRASE`, signed once: a sensitive header value, cloned per request.
+    signed_passphrase: HeaderValue,
 }
 
 impl KucoinSigner {
@@ -49,35 +52,19 @@ impl KucoinSigner {
     /// Fails with [`CredentialError::MissingPassphrase`] without a passphrase, and with
     /// [`CredentialError::InvalidSecret`] for an empty secret or one with surrounding whitespace.
     pub fn new(credentials: &Credentials) -> Result<Self, CredentialError> {
-        let secret = credentials.secret().expose_secret();
-        if secret.trim().is_empty() {
-            return Err(invalid_secret("it is empty"));
-        }
-        if secret.trim() != secret {
-            return Err(invalid_secret(
-                "it has leading or trailing whitespace (a stray newline?); remove it",
-            ));
-        }
-        let passphrase = credentials
-            .passphrase()
-            .ok_or(CredentialError::MissingPassphrase { exchange: "kucoin" })?;
-        let mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes())
-            .map_err(|_| invalid_secret("it cannot key HMAC-SHA256"))?;
-        let mut passphrase_mac = mac.clone();
-        passphrase_mac.update(passphrase.expose_secret().as_bytes());
-        let signed_passphrase = SecretString::from(BASE64.encode(passphrase_mac.finalize().into_bytes()));
+        let material = Material::of("kucoin", credentials);
+        let secret = material.secret(Whitespace::Reject)?;
+        let passphrase = material.passphrase()?;
+        let mac = material.hmac(secret.as_bytes())?;
+        let signed_passphrase =
+            EncodedSignature::mac(&mac, passphrase.expose_secret().as_bytes(), SignatureEncoding::Base64)
+                .and_then(|signed| signed.to_header_value())
+                .map_err(|_| material.invalid("internal error: the signed passphrase cannot be encoded"))?;
         Ok(Self {
             api_key: credentials.api_key().clone(),
             mac,
             signed_passphrase,
         })
-    }
-}
-
-fn invalid_secret(problem: &str) -> CredentialError {
-    CredentialError::InvalidSecret {
-        exchange: "kucoin",
-        problem: problem.into(),
     }
 }
 
@@ -102,42 +89,27 @@ impl Signer for KucoinSigner {
         let endpoint: Vec<u8> = percent_encoding::percent_decode_str(target).collect();
         let body = request.body();
 
-        trace.part("timestamp", timestamp.as_bytes());
-        trace.part("method", method.as_bytes());
-        trace.part("endpoint", &endpoint);
-        trace.part("body", body);
-        let mut string_to_sign = Vec::with_capacity(timestamp.len() + method.len() + endpoint.len() + body.len());
-        string_to_sign.extend_from_slice(timestamp.as_bytes());
-        string_to_sign.extend_from_slice(method.as_bytes());
-        string_to_sign.extend_from_slice(&endpoint);
-        string_to_sign.extend_from_slice(body);
-        trace.string_to_sign(&string_to_sign);
-
-        let mut mac = self.mac.clone();
-        mac.update(&string_to_sign);
-        let mut encoded = [0u8; 44];
-        let len = BASE64
-            .encode_slice(mac.finalize().into_bytes(), &mut encoded)
-            .map_err(|err| SignError::Header(format!("base64 encoding failed: {err}")))?;
-
-        let key = sensitive(HeaderValue::from_str(self.api_key.expose()).map_err(SignError::header)?);
-        let signature = sensitive(HeaderValue::from_bytes(&encoded[..len]).map_err(SignError::header)?);
-        let passphrase =
-            sensitive(HeaderValue::from_str(self.signed_passphrase.expose_secret()).map_err(SignError::header)?);
+        let string_to_sign = prehash::concat(
+            trace,
+            &[
+                ("timestamp", timestamp.as_bytes()),
+                ("method", method.as_bytes()),
+                ("endpoint", &endpoint),
+                ("body", body),
+            ],
+        );
+        let signature =
+            EncodedSignature::mac(&self.mac, &string_to_sign, SignatureEncoding::Base64)?.to_header_value()?;
+        let key = sensitive_header(self.api_key.expose()).map_err(SignError::header)?;
         let timestamp = HeaderValue::from_str(&timestamp).map_err(SignError::header)?;
         let headers = request.headers_mut();
         headers.insert("KC-API-KEY", key);
         headers.insert("KC-API-SIGN", signature);
         headers.insert("KC-API-TIMESTAMP", timestamp);
-        headers.insert("KC-API-PASSPHRASE", passphrase);
+        headers.insert("KC-API-PASSPHRASE", self.signed_passphrase.clone());
         headers.insert("KC-API-KEY-VERSION", HeaderValue::from_static("2"));
         Ok(())
     }
-}
-
-fn sensitive(mut value: HeaderValue) -> HeaderValue {
-    value.set_sensitive(true);
-    value
 }
 
 #[cfg(test)]
@@ -145,6 +117,8 @@ fn sensitive(mut value: HeaderValue) -> HeaderValue {
 mod tests {
     use super::*;
     use crate::sign::{Explanation, NoTrace};
+    use base64::{Engine, engine::general_purpose::STANDARD as BASE64};
+    use hmac::Mac;
 
     const KEY: &str = "test-only-kucoin-key-0001";
     const SECRET: &str = "test-only-secret-kucoin";

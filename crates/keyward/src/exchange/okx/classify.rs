@@ -5,13 +5,13 @@
 //! per-item `sCode`/`sMsg` in `data`. A partial success is never "not executed", so `"2"` stays
 //! [`ExchangeErrorKind::Other`]. See <https://www.okx.com/docs-v5/en/#error-code>.
 
-use crate::exchange::{ExchangeError, ExchangeErrorKind};
+use crate::exchange::{
+    ExchangeError, ExchangeErrorKind,
+    response::{code_text, message_excerpt, retry_after},
+};
 use http::{HeaderMap, StatusCode};
 use serde_json::Value;
 use std::time::Duration;
-
-/// Longest exchange message kept in an [`ExchangeError`]; error pages can be large.
-const MAX_MESSAGE_CHARS: usize = 300;
 
 pub(crate) fn classify(status: StatusCode, headers: &HeaderMap, body: &[u8]) -> Option<ExchangeError> {
     let json = serde_json::from_slice::<Value>(body).ok();
@@ -58,7 +58,7 @@ pub(crate) fn classify(status: StatusCode, headers: &HeaderMap, body: &[u8]) -> 
         kind,
         status.as_u16(),
         Some(code),
-        message.chars().take(MAX_MESSAGE_CHARS).collect::<String>(),
+        message_excerpt(&message),
     ))
 }
 
@@ -80,26 +80,12 @@ fn kind_for_code(code: &str, retry_after: Option<Duration>) -> ExchangeErrorKind
     }
 }
 
-/// OKX sends codes as strings; accept a number too rather than miss an error.
-fn code_text(code: &Value) -> Option<String> {
-    match code {
-        Value::String(text) => Some(text.clone()),
-        Value::Number(number) => Some(number.to_string()),
-        _ => None,
-    }
-}
-
 fn first_failed_item(json: &Value) -> Option<(String, String)> {
     json.get("data")?.as_array()?.iter().find_map(|item| {
         let item_code = item.get("sCode").and_then(code_text).filter(|code| code != "0")?;
         let item_message = item.get("sMsg").and_then(Value::as_str).unwrap_or("").to_owned();
         Some((item_code, item_message))
     })
-}
-
-fn retry_after(headers: &HeaderMap) -> Option<Duration> {
-    let value = headers.get(http::header::RETRY_AFTER)?.to_str().ok()?;
-    value.trim().parse::<u64>().ok().map(Duration::from_secs)
 }
 
 #[cfg(test)]

@@ -2,12 +2,14 @@
 
 use crate::{
     Credentials,
-    credentials::{ApiKey, CredentialError, ExposeSecret},
-    sign::{SignError, SignTrace, Signer, SigningContext},
+    credentials::{ApiKey, CredentialError},
+    sign::{
+        EncodedSignature, Material, SignError, SignTrace, SignatureEncoding, Signer, SigningContext, Whitespace,
+        prehash,
+    },
 };
-use base64::Engine as _;
 use bytes::Bytes;
-use hmac::{Hmac, Mac};
+use hmac::Hmac;
 use http::{HeaderValue, header};
 use sha2::Sha256;
 use std::fmt;
@@ -57,26 +59,14 @@ impl OkxSigner {
     /// [`CredentialError::InvalidSecret`] for an empty secret, or a key or passphrase that cannot
     /// travel in an HTTP header.
     pub fn new(credentials: &Credentials) -> Result<Self, CredentialError> {
-        let passphrase = credentials
-            .passphrase()
-            .ok_or(CredentialError::MissingPassphrase { exchange: EXCHANGE })?;
-        let secret = credentials.secret().expose_secret();
-        if secret.is_empty() {
-            return Err(invalid_secret("it is empty"));
-        }
-        let mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes())
-            .map_err(|_| invalid_secret("it cannot key an HMAC-SHA256"))?;
-        let mut passphrase_header = HeaderValue::from_str(passphrase.expose_secret())
-            .map_err(|_| invalid_secret("the passphrase contains characters that cannot be sent in an HTTP header"))?;
-        passphrase_header.set_sensitive(true);
-        let mut api_key_header = HeaderValue::from_str(credentials.api_key().expose()).map_err(|_| {
-            invalid_secret("the API key (not the secret) contains characters that cannot be sent in an HTTP header")
-        })?;
-        api_key_header.set_sensitive(true);
+        let material = Material::of(EXCHANGE, credentials);
+        // The missing passphrase is reported before any problem with the secret.
+        material.passphrase()?;
+        let mac = material.hmac(material.secret(Whitespace::Keep)?.as_bytes())?;
         Ok(Self {
             api_key: credentials.api_key().clone(),
-            api_key_header,
-            passphrase_header,
+            passphrase_header: material.passphrase_header()?,
+            api_key_header: material.api_key_header()?,
             mac,
         })
     }
@@ -102,25 +92,16 @@ impl Signer for OkxSigner {
         let request_path = request_path(request.uri())?;
         let body = request.body();
 
-        trace.part("timestamp", timestamp.as_bytes());
-        trace.part("method", method.as_bytes());
-        trace.part("request_path", request_path.as_bytes());
-        trace.part("body", body);
-        let mut prehash = Vec::with_capacity(timestamp.len() + method.len() + request_path.len() + body.len());
-        prehash.extend_from_slice(timestamp.as_bytes());
-        prehash.extend_from_slice(method.as_bytes());
-        prehash.extend_from_slice(request_path.as_bytes());
-        prehash.extend_from_slice(body);
-        trace.string_to_sign(&prehash);
-
-        let mut mac = self.mac.clone();
-        mac.update(&prehash);
-        let mut signature = [0u8; 44];
-        base64::engine::general_purpose::STANDARD
-            .encode_slice(mac.finalize().into_bytes(), &mut signature)
-            .map_err(|_| SignError::InvalidRequest("internal error: HMAC output size".into()))?;
-        let mut signature = HeaderValue::from_bytes(&signature).map_err(SignError::header)?;
-        signature.set_sensitive(true);
+        let prehash = prehash::concat(
+            trace,
+            &[
+                ("timestamp", timestamp.as_bytes()),
+                ("method", method.as_bytes()),
+                ("request_path", request_path.as_bytes()),
+                ("body", body),
+            ],
+        );
+        let signature = EncodedSignature::mac(&self.mac, &prehash, SignatureEncoding::Base64)?.to_header_value()?;
 
         let add_content_type = !body.is_empty() && !request.headers().contains_key(header::CONTENT_TYPE);
         let headers = request.headers_mut();
@@ -141,29 +122,19 @@ impl Signer for OkxSigner {
 
 /// The path plus `?query` as sent; OKX signs the request target, not the host.
 fn request_path(uri: &http::Uri) -> Result<String, SignError> {
-    let path = uri.path();
-    if !path.starts_with('/') {
-        return Err(SignError::InvalidRequest(
+    prehash::path_and_query(uri).ok_or_else(|| {
+        SignError::InvalidRequest(
             "the URL has no path; OKX signs the request path, such as /api/v5/account/balance".into(),
-        ));
-    }
-    Ok(match uri.query() {
-        Some(query) => format!("{path}?{query}"),
-        None => path.to_owned(),
+        )
     })
-}
-
-fn invalid_secret(problem: &str) -> CredentialError {
-    CredentialError::InvalidSecret {
-        exchange: EXCHANGE,
-        problem: problem.to_owned(),
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::sign::{Explanation, NoTrace};
+    use base64::Engine as _;
+    use hmac::Mac;
 
     const KEY: &str = "test-only-key-okx-0123456789";
     const SECRET: &str = "test-only-secret-okx";
