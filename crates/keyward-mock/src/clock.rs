@@ -1,22 +1,40 @@
-//! The mock exchange's clock: the local clock plus an adjustable offset, and the date formats
-//! exchanges answer in.
+//! The mock exchange's clock: a base time (the local clock, or a test's injected time source)
+//! plus an adjustable offset, and the date formats exchanges answer in.
 
 use std::{
-    sync::atomic::{AtomicI64, Ordering},
+    fmt,
+    sync::{
+        Arc,
+        atomic::{AtomicI64, Ordering},
+    },
     time::{Duration, SystemTime, UNIX_EPOCH},
 };
 
+/// A test's own notion of "now", in Unix milliseconds (see `Builder::time_source`).
+pub(crate) type TimeSource = Arc<dyn Fn() -> i64 + Send + Sync>;
+
 /// The exchange's clock. The offset can change while the server runs, so that a test can move
-/// the exchange's time without restarting it.
-#[derive(Debug)]
+/// the exchange's time without restarting it. Every window, decay, ban and timestamp check of
+/// the mock reads this clock, so a test that injects a time source drives all of them.
 pub(crate) struct Clock {
     offset_ms: AtomicI64,
+    source: Option<TimeSource>,
+}
+
+impl fmt::Debug for Clock {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Clock")
+            .field("offset_ms", &self.offset_ms())
+            .field("injected", &self.source.is_some())
+            .finish()
+    }
 }
 
 impl Clock {
-    pub(crate) fn new(offset_ms: i64) -> Self {
+    pub(crate) fn new(offset_ms: i64, source: Option<TimeSource>) -> Self {
         Self {
             offset_ms: AtomicI64::new(offset_ms),
+            source,
         }
     }
 
@@ -30,7 +48,11 @@ impl Clock {
 
     /// The exchange's time in Unix milliseconds.
     pub(crate) fn now_ms(&self) -> i64 {
-        local_now_ms().saturating_add(self.offset_ms())
+        let base = match &self.source {
+            Some(source) => source(),
+            None => local_now_ms(),
+        };
+        base.saturating_add(self.offset_ms())
     }
 
     /// The exchange's time as a `SystemTime`, for the `Date` header (clamped at the epoch).
@@ -214,9 +236,19 @@ mod tests {
 
     #[test]
     fn offset_moves_the_clock() {
-        let clock = Clock::new(0);
+        let clock = Clock::new(0, None);
         let before = clock.now_ms();
         clock.set_offset_ms(-1_000_000_000);
         assert!(clock.now_ms() < before - 999_000_000);
+    }
+
+    #[test]
+    fn an_injected_source_replaces_the_local_clock_and_keeps_the_offset() {
+        let now = Arc::new(AtomicI64::new(1_000));
+        let source = Arc::clone(&now);
+        let clock = Clock::new(500, Some(Arc::new(move || source.load(Ordering::Relaxed))));
+        assert_eq!(clock.now_ms(), 1_500);
+        now.store(61_000, Ordering::Relaxed);
+        assert_eq!(clock.now_ms(), 61_500);
     }
 }

@@ -9,6 +9,13 @@
 //! request. Every request is recorded with its [`Verdict`], every executed order as a
 //! [`RecordedOrder`].
 //!
+//! Like the real exchanges, it enforces each exchange's documented rate limits, with the
+//! exchange's own headers, `429`s and (Binance) escalating `418` bans; a test can tighten the
+//! budget ([`Builder::weight_limit`]), lift it ([`Builder::without_rate_limits`]), drive every
+//! clock-dependent behaviour from its own time ([`Builder::time_source`]), and inject the
+//! failures of a bad day: 5xx, delays, connection resets, timeouts after execution, truncated or
+//! non-JSON bodies ([`Fault`], [`FaultPlan`]).
+//!
 //! # Example
 //!
 //! A Binance request signed by hand, as Binance documents it:
@@ -52,8 +59,10 @@ mod clock;
 mod credentials;
 mod exchange;
 mod faults;
+mod limits;
 mod record;
 mod reply;
+mod respond;
 mod running;
 mod server;
 mod state;
@@ -62,6 +71,6 @@ mod wire;
 
 pub use builder::{Builder, MockExchange, UnknownExchange};
 pub use credentials::MockCredentials;
-pub use faults::Fault;
+pub use faults::{Fault, FaultPlan};
 pub use record::{RecordedOrder, RecordedRequest, Rejection, Verdict};
 pub use running::RunningMock;

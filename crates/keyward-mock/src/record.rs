@@ -1,7 +1,7 @@
 //! What the mock exchange saw and did: every request with its verdict, and every order it
 //! executed.
 
-use crate::credentials::KeyHint;
+use crate::{credentials::KeyHint, faults::Fault};
 use bytes::Bytes;
 use std::fmt;
 
@@ -23,6 +23,10 @@ pub struct RecordedRequest {
     pub body: Bytes,
     /// Whether the exchange accepted the request.
     pub verdict: Verdict,
+    /// The [`Fault`] injected into this request, if any. A fault that does not replace the
+    /// exchange's answer (a delay, a timeout after execution, a truncated or non-JSON body)
+    /// leaves the exchange's own verdict.
+    pub fault: Option<Fault>,
 }
 
 impl RecordedRequest {
@@ -46,6 +50,7 @@ impl fmt::Debug for RecordedRequest {
             .field("headers", &RedactedHeaders(&self.headers))
             .field("body", &self.body_text())
             .field("verdict", &self.verdict)
+            .field("fault", &self.fault)
             .finish()
     }
 }
@@ -113,8 +118,13 @@ pub enum Rejection {
     BadRequest,
     /// No such endpoint.
     NotFound,
-    /// A [`Fault`](crate::Fault) the test injected answered instead of the exchange.
+    /// A [`Fault`] the test injected answered instead of the exchange (a status, or a reset
+    /// connection).
     InjectedFault,
+    /// A rate-limit budget was spent: the exchange's "too many requests" answer.
+    RateLimited,
+    /// The client is banned for having kept sending after being rate limited (Binance's 418).
+    Banned,
 }
 
 impl Rejection {
@@ -130,6 +140,8 @@ impl Rejection {
             Self::BadRequest => "bad_request",
             Self::NotFound => "not_found",
             Self::InjectedFault => "injected_fault",
+            Self::RateLimited => "rate_limited",
+            Self::Banned => "banned",
         }
     }
 }

@@ -1,7 +1,7 @@
 //! A mock exchange that is serving.
 
 use crate::{
-    faults::Fault,
+    faults::{Fault, FaultPlan},
     record::{RecordedOrder, RecordedRequest},
     state::State,
 };
@@ -91,9 +91,27 @@ impl RunningMock {
         self.state.clock.set_offset_ms(offset_ms);
     }
 
-    /// Queues a fault for the next request that arrives (see [`Fault`]).
+    /// Queues a fault for the next request that arrives (see [`Fault`]); several queue in order,
+    /// one per request.
     pub fn inject(&self, fault: Fault) {
         self.state.faults.push(fault);
+    }
+
+    /// Replaces the plan of random faults (`None`: no random faults). Queued faults come first.
+    pub fn set_fault_plan(&self, plan: Option<FaultPlan>) {
+        self.state.faults.set_plan(plan);
+    }
+
+    /// The end of the current ban in exchange time (Unix milliseconds), if the client is banned.
+    /// Only Binance bans.
+    pub fn banned_until_ms(&self) -> Option<i64> {
+        self.state.limits.banned_until_ms(self.state.clock.now_ms())
+    }
+
+    /// Forgets every rate-limit counter, ban and past offence, as if the exchange had just
+    /// started; the configured budgets stay.
+    pub fn reset_limits(&self) {
+        self.state.limits.reset();
     }
 
     /// Stops accepting connections, lets requests in flight finish, and waits for the server.

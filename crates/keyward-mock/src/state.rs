@@ -5,6 +5,7 @@ use crate::{
     credentials::MockCredentials,
     exchange::Protocol,
     faults::Faults,
+    limits::Limits,
     record::{RecordedOrder, RecordedRequest},
 };
 use ed25519_dalek::VerifyingKey;
@@ -24,13 +25,16 @@ pub(crate) struct Key {
     pub(crate) ed25519: Option<VerifyingKey>,
 }
 
-/// The shared state of one running mock. New behaviour (rate-limit budgets, bans) adds fields
-/// here and is consulted by the server before the exchange handles a request, like [`Faults`].
+/// The shared state of one running mock. What stands between a request and the exchange (its
+/// [`Faults`] and its [`Limits`]) is consulted before the exchange handles the request.
 #[derive(Debug)]
 pub(crate) struct State {
     pub(crate) exchange: &'static dyn Protocol,
     pub(crate) clock: Clock,
     pub(crate) faults: Faults,
+    pub(crate) limits: Limits,
+    /// Set once the server stops accepting: held answers and idle connections end early.
+    pub(crate) stopping: tokio::sync::watch::Sender<bool>,
     keys: Vec<Key>,
     journal: Mutex<Journal>,
     last_nonces: Mutex<HashMap<String, u64>>,
@@ -44,11 +48,19 @@ struct Journal {
 }
 
 impl State {
-    pub(crate) fn new(exchange: &'static dyn Protocol, keys: Vec<Key>, clock_offset_ms: i64) -> Self {
+    pub(crate) fn new(
+        exchange: &'static dyn Protocol,
+        keys: Vec<Key>,
+        clock: Clock,
+        faults: Faults,
+        limits: Limits,
+    ) -> Self {
         Self {
             exchange,
-            clock: Clock::new(clock_offset_ms),
-            faults: Faults::default(),
+            clock,
+            faults,
+            limits,
+            stopping: tokio::sync::watch::Sender::new(false),
             keys,
             journal: Mutex::default(),
             last_nonces: Mutex::default(),

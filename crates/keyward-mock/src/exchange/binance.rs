@@ -10,12 +10,27 @@
 //!   `serverTime - timestamp <= recvWindow` (default 5000, at most 60000).
 //! - Errors are `{"code":-1022,"msg":"..."}`: HTTP 401 for key problems (-2014, -2015), 400 for
 //!   the rest (-1021 timestamp, -1022 signature, -1102 missing parameter).
+//!
+//! Rate limits (everything under `/api/v3/`, public endpoints included; `/sapi/` is not limited):
+//! - `REQUEST_WEIGHT` 6000 per minute, endpoint weights as documented (order 1, query order 4,
+//!   account 20, exchangeInfo 20, open orders 6 or 80 without a symbol, all orders and my trades
+//!   20, depth by `limit`; 1 where the docs give none); `RAW_REQUESTS` 61000 per 5 minutes;
+//!   `ORDERS` 100 per 10 s and 200000 per day on order placement. `GET /api/v3/exchangeInfo`
+//!   lists them as configured.
+//! - Every answer carries `X-MBX-USED-WEIGHT-(intervalNum)(intervalLetter)`, order answers
+//!   `X-MBX-ORDER-COUNT-10S` and `-1D`. A spent budget is HTTP 429 with `Retry-After` (seconds
+//!   until the window ends) and -1003 (-1015 for orders).
+//! - A client that exceeds an IP limit again while an earlier 429's `Retry-After` runs is banned:
+//!   HTTP 418 with `Retry-After` and -1003 "IP banned until", for every request until the ban
+//!   ends. Bans double for repeat offenders, from 2 minutes to 3 days. Orders limits are per
+//!   account and never ban.
 
-use super::{Protocol, executed_order};
+use super::{Protocol, executed_order, retry_after_seconds};
 use crate::{
     credentials::MockCredentials,
+    limits::{Budget, Charge, Usage},
     record::Rejection,
-    reply::Reply,
+    reply::{Reply, set_header},
     state::{Key, State},
     verify,
     wire::{WireRequest, echo, form_pairs, param_text},
@@ -25,7 +40,7 @@ use ed25519_dalek::{
     Signature, SigningKey, VerifyingKey,
     pkcs8::{DecodePrivateKey, DecodePublicKey},
 };
-use http::{Method, StatusCode};
+use http::{HeaderMap, Method, StatusCode};
 use percent_encoding::percent_decode_str;
 use serde_json::{Value, json};
 
@@ -33,9 +48,22 @@ const DEFAULT_RECV_WINDOW_MS: f64 = 5000.0;
 const MAX_RECV_WINDOW_MS: f64 = 60_000.0;
 const MAX_AHEAD_MS: i64 = 1000;
 
+/// Indices into [`BUDGETS`].
+const REQUEST_WEIGHT: usize = 0;
+const ORDERS_PER_10S: usize = 1;
+const ORDERS_PER_DAY: usize = 2;
+const RAW_REQUESTS: usize = 3;
+
+/// As `exchangeInfo` lists them, in that order.
+static BUDGETS: [Budget; 4] = [
+    Budget::window("REQUEST_WEIGHT", 6000, 60_000).banning(),
+    Budget::window("ORDERS", 100, 10_000).secondary(),
+    Budget::window("ORDERS", 200_000, 86_400_000).secondary(),
+    Budget::window("RAW_REQUESTS", 61_000, 300_000).secondary().banning(),
+];
+
 const PUBLIC_PATHS: &[&str] = &[
     "/api/v3/ping",
-    "/api/v3/exchangeInfo",
     "/api/v3/depth",
     "/api/v3/trades",
     "/api/v3/historicalTrades",
@@ -65,6 +93,68 @@ fn ed25519_key(credentials: &MockCredentials) -> Result<Option<VerifyingKey>, St
     VerifyingKey::from_public_key_pem(secret)
         .map(Some)
         .map_err(|_| "binance: the PEM secret is neither a PKCS#8 Ed25519 private key nor its public key".into())
+}
+
+/// The weight of an endpoint, as its documentation gives it.
+fn weight(method: &Method, path: &str, query: &str) -> u64 {
+    let param = |name: &str| {
+        form_pairs(query)
+            .into_iter()
+            .find_map(|(key, value)| (key == name).then_some(value))
+    };
+    match path {
+        "/api/v3/account" | "/api/v3/exchangeInfo" | "/api/v3/allOrders" | "/api/v3/myTrades" => 20,
+        "/api/v3/order" if method == Method::GET => 4,
+        "/api/v3/openOrders" if method == Method::GET => {
+            if param("symbol").is_some() {
+                6
+            } else {
+                80
+            }
+        }
+        "/api/v3/depth" => match param("limit")
+            .and_then(|limit| limit.parse::<u64>().ok())
+            .unwrap_or(100)
+        {
+            0..=100 => 5,
+            101..=500 => 25,
+            501..=1000 => 50,
+            _ => 250,
+        },
+        _ => 1,
+    }
+}
+
+/// `(intervalNum, interval, intervalLetter)` of a window, as in `exchangeInfo` and the headers.
+/// A window that is not whole seconds is rounded up to them.
+fn interval(window_ms: i64) -> (i64, &'static str, char) {
+    const UNITS: [(i64, &str, char); 3] = [
+        (86_400_000, "DAY", 'D'),
+        (3_600_000, "HOUR", 'H'),
+        (60_000, "MINUTE", 'M'),
+    ];
+    for (unit_ms, name, letter) in UNITS {
+        if window_ms % unit_ms == 0 {
+            return (window_ms / unit_ms, name, letter);
+        }
+    }
+    (((window_ms + 999) / 1000).max(1), "SECOND", 'S')
+}
+
+/// `rateLimits` of `exchangeInfo`, for the budgets in force.
+fn rate_limits(budgets: &[Budget]) -> Value {
+    budgets
+        .iter()
+        .map(|budget| {
+            let (number, name, _) = interval(budget.window_ms());
+            json!({
+                "rateLimitType": budget.name,
+                "interval": name,
+                "intervalNum": number,
+                "limit": budget.limit,
+            })
+        })
+        .collect()
 }
 
 fn error(rejection: Rejection, status: StatusCode, code: i64, msg: &str) -> Reply {
@@ -132,6 +222,13 @@ impl Protocol for Binance {
         match request.path.as_str() {
             "/api/v3/time" => Some(Reply::ok(json!({"serverTime": state.clock.now_ms()}))),
             "/api/v3/ping" => Some(Reply::ok(json!({}))),
+            "/api/v3/exchangeInfo" => Some(Reply::ok(json!({
+                "timezone": "UTC",
+                "serverTime": state.clock.now_ms(),
+                "rateLimits": rate_limits(state.limits.budgets()),
+                "exchangeFilters": [],
+                "symbols": [],
+            }))),
             path if PUBLIC_PATHS.contains(&path) => Some(Reply::ok(echo(request))),
             _ => None,
         }
@@ -260,6 +357,71 @@ impl Protocol for Binance {
     fn not_found(&self, _request: &WireRequest) -> Reply {
         Reply::rejected(Rejection::NotFound, StatusCode::NOT_FOUND, json!({}))
     }
+
+    fn budgets(&self) -> &'static [Budget] {
+        &BUDGETS
+    }
+
+    fn charges(&self, request: &WireRequest) -> Vec<Charge> {
+        if !request.path.starts_with("/api/v3/") {
+            return Vec::new();
+        }
+        let mut charges = vec![
+            Charge::shared(REQUEST_WEIGHT, weight(&request.method, &request.path, &request.query)),
+            Charge::shared(RAW_REQUESTS, 1),
+        ];
+        let (method, path) = self.order_endpoint();
+        if request.method == method && request.path == path {
+            charges.push(Charge::shared(ORDERS_PER_10S, 1));
+            charges.push(Charge::shared(ORDERS_PER_DAY, 1));
+        }
+        charges
+    }
+
+    fn limit_headers(&self, usages: &[Usage], headers: &mut HeaderMap) {
+        for usage in usages {
+            let (number, _, letter) = interval(usage.budget.window_ms());
+            let counter = match usage.budget.name {
+                "REQUEST_WEIGHT" => "X-MBX-USED-WEIGHT",
+                "ORDERS" => "X-MBX-ORDER-COUNT",
+                _ => continue,
+            };
+            set_header(headers, &format!("{counter}-{number}{letter}"), usage.used);
+        }
+    }
+
+    fn throttled(&self, _state: &State, exceeded: &Usage, retry_after_ms: i64) -> Reply {
+        let (number, name, _) = interval(exceeded.budget.window_ms());
+        let limit = exceeded.budget.limit;
+        let (code, msg) = match exceeded.budget.name {
+            "ORDERS" => (
+                -1015,
+                format!("Too many new orders; current limit is {limit} orders per {number} {name}."),
+            ),
+            "RAW_REQUESTS" => (
+                -1003,
+                format!("Too many requests; current limit is {limit} requests per {number} {name}."),
+            ),
+            _ => (
+                -1003,
+                format!(
+                    "Too much request weight used; current limit is {limit} request weight per {number} {name}. \
+                     Please use WebSocket Streams for live updates to avoid polling the API."
+                ),
+            ),
+        };
+        error(Rejection::RateLimited, StatusCode::TOO_MANY_REQUESTS, code, &msg)
+            .with_header("retry-after", retry_after_seconds(retry_after_ms))
+    }
+
+    fn banned(&self, _state: &State, until_ms: i64, now_ms: i64) -> Reply {
+        let msg = format!(
+            "Way too much request weight used; IP banned until {until_ms}. \
+             Please use WebSocket Streams for live updates to avoid bans."
+        );
+        error(Rejection::Banned, StatusCode::IM_A_TEAPOT, -1003, &msg)
+            .with_header("retry-after", retry_after_seconds(until_ms - now_ms))
+    }
 }
 
 #[cfg(test)]
@@ -274,5 +436,30 @@ mod tests {
         let (rest, signature) = without_signature("xsignature=1&timestamp=1");
         assert_eq!(rest, "xsignature=1&timestamp=1");
         assert_eq!(signature, None);
+    }
+
+    #[test]
+    fn weights_follow_the_documentation() {
+        assert_eq!(weight(&Method::POST, "/api/v3/order", "symbol=BTCUSDT"), 1);
+        assert_eq!(weight(&Method::DELETE, "/api/v3/order", ""), 1);
+        assert_eq!(weight(&Method::GET, "/api/v3/order", ""), 4);
+        assert_eq!(weight(&Method::GET, "/api/v3/account", "timestamp=1"), 20);
+        assert_eq!(weight(&Method::GET, "/api/v3/exchangeInfo", ""), 20);
+        assert_eq!(weight(&Method::GET, "/api/v3/openOrders", "symbol=BTCUSDT"), 6);
+        assert_eq!(weight(&Method::GET, "/api/v3/openOrders", ""), 80);
+        assert_eq!(weight(&Method::GET, "/api/v3/depth", "symbol=BTCUSDT"), 5);
+        assert_eq!(weight(&Method::GET, "/api/v3/depth", "symbol=BTCUSDT&limit=500"), 25);
+        assert_eq!(weight(&Method::GET, "/api/v3/depth", "limit=5000"), 250);
+        assert_eq!(weight(&Method::GET, "/api/v3/time", ""), 1);
+    }
+
+    #[test]
+    fn intervals_are_named_as_binance_names_them() {
+        assert_eq!(interval(60_000), (1, "MINUTE", 'M'));
+        assert_eq!(interval(10_000), (10, "SECOND", 'S'));
+        assert_eq!(interval(86_400_000), (1, "DAY", 'D'));
+        assert_eq!(interval(300_000), (5, "MINUTE", 'M'));
+        assert_eq!(interval(7_200_000), (2, "HOUR", 'H'));
+        assert_eq!(interval(1_500), (2, "SECOND", 'S'));
     }
 }

@@ -7,17 +7,25 @@
 //! - Server time: `GET /api/v1` answers `{"name":"BitMEX API","version":..,"timestamp":ms}`.
 //! - Public endpoints (instruments, order book, trades...) need no key, but a request that
 //!   carries one is authenticated all the same, as at BitMEX.
+//!
+//! Rate limits: a token bucket of 120 requests refilling over a minute for everything under
+//! `/api/v1/`, and 10 per second on the order-management routes. Answers carry
+//! `x-ratelimit-limit`, `x-ratelimit-remaining` and `x-ratelimit-reset` (Unix seconds when the
+//! bucket is full again), order routes also `x-ratelimit-limit-1s` and `x-ratelimit-remaining-1s`.
+//! A spent budget is HTTP 429 with `Retry-After` and a `RateLimitError`. (BitMEX's hour-long ban
+//! for many rejected requests is not modelled.)
 
-use super::{Protocol, executed_order, uuid_like};
+use super::{Protocol, executed_order, retry_after_seconds, uuid_like};
 use crate::{
     clock::Civil,
+    limits::{Budget, Charge, Usage},
     record::Rejection,
-    reply::Reply,
+    reply::{Reply, set_header},
     state::State,
     verify,
     wire::{WireRequest, echo, param_text},
 };
-use http::{Method, StatusCode};
+use http::{HeaderMap, Method, StatusCode};
 use serde_json::{Value, json};
 
 const PUBLIC_PREFIXES: &[&str] = &[
@@ -34,6 +42,28 @@ const PUBLIC_PREFIXES: &[&str] = &[
     "/api/v1/settlement",
     "/api/v1/stats",
     "/api/v1/trade",
+];
+
+/// Indices into [`BUDGETS`].
+const REQUESTS: usize = 0;
+const ORDER_ROUTES_PER_SECOND: usize = 1;
+
+static BUDGETS: [Budget; 2] = [
+    Budget::drain("requests", 120, 60_000),
+    Budget::window("order routes", 10, 1_000).secondary(),
+];
+
+/// The routes under the second, per-second limit.
+const ORDER_ROUTES: &[(Method, &str)] = &[
+    (Method::POST, "/api/v1/order"),
+    (Method::PUT, "/api/v1/order"),
+    (Method::DELETE, "/api/v1/order"),
+    (Method::POST, "/api/v1/order/bulk"),
+    (Method::PUT, "/api/v1/order/bulk"),
+    (Method::DELETE, "/api/v1/order/all"),
+    (Method::POST, "/api/v1/position/isolate"),
+    (Method::POST, "/api/v1/position/leverage"),
+    (Method::POST, "/api/v1/position/transferMargin"),
 ];
 
 #[derive(Debug, Clone, Copy)]
@@ -171,5 +201,53 @@ impl Protocol for Bitmex {
 
     fn not_found(&self, _request: &WireRequest) -> Reply {
         error(Rejection::NotFound, StatusCode::NOT_FOUND, "Not Found")
+    }
+
+    fn budgets(&self) -> &'static [Budget] {
+        &BUDGETS
+    }
+
+    fn charges(&self, request: &WireRequest) -> Vec<Charge> {
+        if !request.path.starts_with("/api/v1") {
+            return Vec::new();
+        }
+        let mut charges = vec![Charge::shared(REQUESTS, 1)];
+        let is_order_route = ORDER_ROUTES
+            .iter()
+            .any(|(method, path)| request.method == method && request.path == *path);
+        if is_order_route {
+            charges.push(Charge::shared(ORDER_ROUTES_PER_SECOND, 1));
+        }
+        charges
+    }
+
+    fn limit_headers(&self, usages: &[Usage], headers: &mut HeaderMap) {
+        for usage in usages {
+            if usage.budget.name == "requests" {
+                set_header(headers, "x-ratelimit-limit", usage.budget.limit);
+                set_header(headers, "x-ratelimit-remaining", usage.remaining());
+                set_header(
+                    headers,
+                    "x-ratelimit-reset",
+                    (usage.resets_at_ms + 999).div_euclid(1000),
+                );
+            } else {
+                set_header(headers, "x-ratelimit-limit-1s", usage.budget.limit);
+                set_header(headers, "x-ratelimit-remaining-1s", usage.remaining());
+            }
+        }
+    }
+
+    fn throttled(&self, _state: &State, _exceeded: &Usage, retry_after_ms: i64) -> Reply {
+        let seconds = retry_after_seconds(retry_after_ms);
+        Reply::rejected(
+            Rejection::RateLimited,
+            StatusCode::TOO_MANY_REQUESTS,
+            json!({"error": {
+                "message": format!("Rate limit exceeded, retry in {seconds} seconds."),
+                "name": "RateLimitError",
+            }}),
+        )
+        .with_header("retry-after", seconds)
     }
 }

@@ -7,24 +7,46 @@
 //! - Served if `server_time - recv_window <= timestamp < server_time + 1000`.
 //! - Every answer is HTTP 200 with `{"retCode":..,"retMsg":..,"result":..,"retExtInfo":{},"time":..}`:
 //!   10001 missing values, 10002 timestamp, 10003 unknown key, 10004 signature.
+//!
+//! Rate limits: per endpoint and per second, for every private `/v5/` endpoint (the IP limit on
+//! public market data is not modelled). `POST /v5/order/create` 10 per second; Bybit documents
+//! 10 to 50 per second for the others, the mock gives them all the lowest, 10. Windows are aligned
+//! on the second rather than rolling. Every limited answer carries `X-Bapi-Limit`,
+//! `X-Bapi-Limit-Status` (remaining) and `X-Bapi-Limit-Reset-Timestamp` (ms: when the window
+//! resets once it is spent, the current time otherwise); a spent budget is retCode 10006
+//! "Too many visits!", HTTP 200 like every Bybit error.
 
 use super::{Protocol, executed_order, uuid_like};
 use crate::{
     credentials::KeyHint,
+    limits::{Budget, Charge, Usage},
     record::Rejection,
-    reply::Reply,
+    reply::{Reply, set_header},
     state::State,
     verify,
     wire::{WireRequest, echo},
 };
-use http::{Method, StatusCode};
+use http::{HeaderMap, Method, StatusCode};
 use serde_json::{Value, json};
 
 const DEFAULT_RECV_WINDOW_MS: i64 = 5000;
 const MAX_AHEAD_MS: i64 = 1000;
 
+/// Indices into [`BUDGETS`]; each endpoint keeps its own counter.
+const ORDER_CREATE: usize = 0;
+const OTHER_ENDPOINT: usize = 1;
+
+static BUDGETS: [Budget; 2] = [
+    Budget::window("order/create", 10, 1_000),
+    Budget::window("endpoint", 10, 1_000),
+];
+
 #[derive(Debug, Clone, Copy)]
 pub(super) struct Bybit;
+
+fn is_public(path: &str) -> bool {
+    path.starts_with("/v5/market/") || path.starts_with("/v5/announcements/")
+}
 
 fn envelope(state: &State, code: i64, message: &str, result: Value) -> Value {
     json!({
@@ -54,7 +76,7 @@ impl Protocol for Bybit {
             });
             return Some(Reply::ok(envelope(state, 0, "OK", result)));
         }
-        if request.path.starts_with("/v5/market/") || request.path.starts_with("/v5/announcements/") {
+        if is_public(&request.path) {
             return Some(Reply::ok(envelope(state, 0, "OK", echo(request))));
         }
         None
@@ -141,5 +163,39 @@ impl Protocol for Bybit {
 
     fn success(&self, state: &State, request: &WireRequest) -> Reply {
         Reply::ok(envelope(state, 0, "OK", echo(request)))
+    }
+
+    fn budgets(&self) -> &'static [Budget] {
+        &BUDGETS
+    }
+
+    fn charges(&self, request: &WireRequest) -> Vec<Charge> {
+        if !self.is_private(&request.path) || is_public(&request.path) {
+            return Vec::new();
+        }
+        let (method, path) = self.order_endpoint();
+        let budget = if request.method == method && request.path == path {
+            ORDER_CREATE
+        } else {
+            OTHER_ENDPOINT
+        };
+        vec![Charge::scoped(budget, &request.path, 1)]
+    }
+
+    fn limit_headers(&self, usages: &[Usage], headers: &mut HeaderMap) {
+        for usage in usages {
+            let reset = if usage.remaining() == 0 {
+                usage.resets_at_ms
+            } else {
+                usage.now_ms
+            };
+            set_header(headers, "X-Bapi-Limit", usage.budget.limit);
+            set_header(headers, "X-Bapi-Limit-Status", usage.remaining());
+            set_header(headers, "X-Bapi-Limit-Reset-Timestamp", reset);
+        }
+    }
+
+    fn throttled(&self, state: &State, _exceeded: &Usage, _retry_after_ms: i64) -> Reply {
+        error(state, Rejection::RateLimited, 10006, "Too many visits!")
     }
 }

@@ -8,11 +8,17 @@
 //! - Errors are `{"message":".."}`: 401 for the key, passphrase, signature and expiry, 400 for
 //!   missing headers other than the key and a malformed timestamp.
 //! - Public: `/time`, `/products...`, `/currencies...`; everything else is private.
+//!
+//! Rate limits: token buckets, private endpoints 15 requests per second per profile with bursts
+//! up to 30, public endpoints 10 per second per IP with bursts up to 15 (the `/fills` and
+//! `/loans` buckets of their own are not modelled). Coinbase sends no rate-limit headers; a spent
+//! bucket is HTTP 429 `{"message":"Private rate limit exceeded"}` (or `Public`).
 
 use super::{Protocol, executed_order, uuid_like};
 use crate::{
     clock::Civil,
     credentials::MockCredentials,
+    limits::{Budget, Charge, Usage},
     record::Rejection,
     reply::Reply,
     state::{Key, State},
@@ -25,8 +31,23 @@ use subtle::ConstantTimeEq;
 
 const WINDOW_MS: i64 = 30_000;
 
+/// Indices into [`BUDGETS`].
+const PRIVATE: usize = 0;
+const PUBLIC: usize = 1;
+
+/// A bucket of `burst` that refills at `rate` per second drains `burst` units in `burst / rate`
+/// seconds: 30 in 2 s, 15 in 1.5 s.
+static BUDGETS: [Budget; 2] = [Budget::drain("private", 30, 2_000), Budget::drain("public", 15, 1_500)];
+
 #[derive(Debug, Clone, Copy)]
 pub(super) struct Coinbase;
+
+fn is_public(path: &str) -> bool {
+    path == "/time"
+        || ["/products", "/currencies"]
+            .iter()
+            .any(|prefix| path == *prefix || path.starts_with(&format!("{prefix}/")))
+}
 
 fn error(rejection: Rejection, status: StatusCode, message: &str) -> Reply {
     Reply::rejected(rejection, status, json!({"message": message}))
@@ -66,11 +87,7 @@ impl Protocol for Coinbase {
                 "epoch": epoch,
             })));
         }
-        let path = request.path.as_str();
-        let public = ["/products", "/currencies"]
-            .iter()
-            .any(|prefix| path == *prefix || path.starts_with(&format!("{prefix}/")));
-        public.then(|| Reply::ok(echo(request)))
+        is_public(&request.path).then(|| Reply::ok(echo(request)))
     }
 
     fn is_private(&self, _path: &str) -> bool {
@@ -169,5 +186,23 @@ impl Protocol for Coinbase {
 
     fn not_found(&self, _request: &WireRequest) -> Reply {
         error(Rejection::NotFound, StatusCode::NOT_FOUND, "NotFound")
+    }
+
+    fn budgets(&self) -> &'static [Budget] {
+        &BUDGETS
+    }
+
+    fn charges(&self, request: &WireRequest) -> Vec<Charge> {
+        let budget = if is_public(&request.path) { PUBLIC } else { PRIVATE };
+        vec![Charge::shared(budget, 1)]
+    }
+
+    fn throttled(&self, _state: &State, exceeded: &Usage, _retry_after_ms: i64) -> Reply {
+        let message = if exceeded.budget.name == "public" {
+            "Public rate limit exceeded"
+        } else {
+            "Private rate limit exceeded"
+        };
+        error(Rejection::RateLimited, StatusCode::TOO_MANY_REQUESTS, message)
     }
 }

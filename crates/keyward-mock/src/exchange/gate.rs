@@ -7,16 +7,24 @@
 //! - Served within 60 s of the server's time; Gate checks the time before the key.
 //! - Errors are `{"label":..,"message":..}`: 400 `MISSING_REQUIRED_HEADER`, 403
 //!   `REQUEST_EXPIRED`, 401 `INVALID_KEY`, 401 `INVALID_SIGNATURE`.
+//!
+//! Rate limits: per endpoint, 200 requests per 10 s for everything under `/api/v4/` (public
+//! endpoints per IP, private ones per account), and 10 per second for spot order placement
+//! (counted per endpoint, not per currency pair). Every limited answer carries
+//! `X-Gate-RateLimit-Requests-Remain`, `X-Gate-RateLimit-Limit` and
+//! `X-Gate-RateLimit-Reset-Timestamp` (ms: when the window resets once it is spent, the current
+//! time otherwise); a spent budget is HTTP 429 `{"label":"TOO_MANY_REQUESTS",..}`.
 
 use super::{Protocol, executed_order};
 use crate::{
+    limits::{Budget, Charge, Usage},
     record::Rejection,
-    reply::Reply,
+    reply::{Reply, set_header},
     state::State,
     verify,
     wire::{WireRequest, echo, param_text},
 };
-use http::{Method, StatusCode};
+use http::{HeaderMap, Method, StatusCode};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha512};
 
@@ -39,6 +47,15 @@ const PUBLIC_FUTURES_SEGMENTS: &[&str] = &[
     "trades",
     "candlesticks",
     "funding_rate",
+];
+
+/// Indices into [`BUDGETS`]; each endpoint keeps its own counter.
+const SPOT_ORDERS: usize = 0;
+const OTHER_ENDPOINT: usize = 1;
+
+static BUDGETS: [Budget; 2] = [
+    Budget::window("spot orders", 10, 1_000),
+    Budget::window("endpoint", 200, 10_000),
 ];
 
 #[derive(Debug, Clone, Copy)]
@@ -182,6 +199,45 @@ impl Protocol for Gate {
 
     fn success(&self, _state: &State, request: &WireRequest) -> Reply {
         Reply::ok(echo(request))
+    }
+
+    fn budgets(&self) -> &'static [Budget] {
+        &BUDGETS
+    }
+
+    fn charges(&self, request: &WireRequest) -> Vec<Charge> {
+        if !self.is_private(&request.path) {
+            return Vec::new();
+        }
+        let (method, path) = self.order_endpoint();
+        let budget = if request.method == method && request.path == path {
+            SPOT_ORDERS
+        } else {
+            OTHER_ENDPOINT
+        };
+        vec![Charge::scoped(budget, &request.path, 1)]
+    }
+
+    fn limit_headers(&self, usages: &[Usage], headers: &mut HeaderMap) {
+        for usage in usages {
+            let reset = if usage.remaining() == 0 {
+                usage.resets_at_ms
+            } else {
+                usage.now_ms
+            };
+            set_header(headers, "X-Gate-RateLimit-Requests-Remain", usage.remaining());
+            set_header(headers, "X-Gate-RateLimit-Limit", usage.budget.limit);
+            set_header(headers, "X-Gate-RateLimit-Reset-Timestamp", reset);
+        }
+    }
+
+    fn throttled(&self, _state: &State, _exceeded: &Usage, _retry_after_ms: i64) -> Reply {
+        error(
+            Rejection::RateLimited,
+            StatusCode::TOO_MANY_REQUESTS,
+            "TOO_MANY_REQUESTS",
+            "Request rate exceeds limits",
+        )
     }
 }
 

@@ -6,11 +6,18 @@
 //! - Each key's nonces must strictly increase.
 //! - Every answer is HTTP 200 with `{"error":[..],"result":..}`: `EAPI:Invalid key`,
 //!   `EAPI:Invalid signature`, `EAPI:Invalid nonce`.
+//!
+//! Rate limits: the REST call counter of each API key, starter tier (the strictest: at most 15,
+//! decaying by 0.33 per second). Ledger and trade-history calls add 2, `AddOrder` and
+//! `CancelOrder` nothing (they count on the matching engine's limiter, not modelled), every
+//! other private call 1; public calls are not limited. Kraken sends no rate-limit headers; a
+//! counter above its maximum is HTTP 200 `{"error":["EAPI:Rate limit exceeded"]}`.
 
 use super::{Protocol, executed_order};
 use crate::{
     clock::Civil,
     credentials::MockCredentials,
+    limits::{Budget, Charge, Usage},
     record::Rejection,
     reply::Reply,
     state::{Key, State},
@@ -20,6 +27,17 @@ use crate::{
 use http::{Method, StatusCode};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
+
+/// 15 units decaying at 0.33 per second come back in 15 / 0.33 s.
+static BUDGETS: [Budget; 1] = [Budget::drain("call counter", 15, 45_455)];
+
+/// The calls that add 2 to the counter ("ledger/trade history calls").
+const HISTORY_CALLS: &[&str] = &[
+    "/0/private/Ledgers",
+    "/0/private/QueryLedgers",
+    "/0/private/TradesHistory",
+    "/0/private/QueryTrades",
+];
 
 #[derive(Debug, Clone, Copy)]
 pub(super) struct Kraken;
@@ -143,6 +161,28 @@ impl Protocol for Kraken {
             Rejection::NotFound,
             StatusCode::NOT_FOUND,
             json!({"error": ["EGeneral:Unknown method"]}),
+        )
+    }
+
+    fn budgets(&self) -> &'static [Budget] {
+        &BUDGETS
+    }
+
+    fn charges(&self, request: &WireRequest) -> Vec<Charge> {
+        let path = request.path.as_str();
+        if !self.is_private(path) || matches!(path, "/0/private/AddOrder" | "/0/private/CancelOrder") {
+            return Vec::new();
+        }
+        let cost = if HISTORY_CALLS.contains(&path) { 2 } else { 1 };
+        // Each key has its own counter.
+        vec![Charge::scoped(0, request.header("api-key").unwrap_or_default(), cost)]
+    }
+
+    fn throttled(&self, _state: &State, _exceeded: &Usage, _retry_after_ms: i64) -> Reply {
+        Reply::rejected(
+            Rejection::RateLimited,
+            StatusCode::OK,
+            json!({"error": ["EAPI:Rate limit exceeded"]}),
         )
     }
 }

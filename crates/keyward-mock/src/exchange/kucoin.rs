@@ -9,16 +9,24 @@
 //! - Served within 5 s of the server's time.
 //! - Errors are HTTP 401 `{"code":"40000x","msg":..}`: 400001 missing header, 400002 timestamp,
 //!   400003 key, 400004 passphrase, 400005 signature.
+//!
+//! Rate limits: resource pools of weight per 30 s, VIP 0 quotas: private endpoints draw on the
+//! Spot pool (4000; the Futures, Management and Earn pools are not told apart), public ones on the
+//! Public pool (2000). A pool's window opens with the first request after the last one closed.
+//! Weights: place order 2, server time 3, 1 elsewhere (KuCoin lists one per endpoint). Every
+//! limited answer carries `gw-ratelimit-limit`, `gw-ratelimit-remaining` and `gw-ratelimit-reset`
+//! (ms until the pool refills); a spent pool is HTTP 429 `{"code":"429000",..}`.
 
 use super::{Protocol, executed_order};
 use crate::{
+    limits::{Budget, Charge, Usage},
     record::Rejection,
-    reply::Reply,
+    reply::{Reply, set_header},
     state::State,
     verify,
     wire::{WireRequest, echo},
 };
-use http::{Method, StatusCode};
+use http::{HeaderMap, Method, StatusCode};
 use serde_json::{Value, json};
 use subtle::ConstantTimeEq;
 
@@ -34,8 +42,25 @@ const PUBLIC_PATHS: &[&str] = &[
     "/api/v1/bullet-public",
 ];
 
+/// Indices into [`BUDGETS`].
+const SPOT_POOL: usize = 0;
+const PUBLIC_POOL: usize = 1;
+
+static BUDGETS: [Budget; 2] = [
+    Budget::from_first_request("Spot", 4000, 30_000),
+    Budget::from_first_request("Public", 2000, 30_000),
+];
+
 #[derive(Debug, Clone, Copy)]
 pub(super) struct Kucoin;
+
+fn is_public(path: &str) -> bool {
+    path == "/api/v1/timestamp"
+        || path.starts_with("/api/v1/market/")
+        || PUBLIC_PATHS
+            .iter()
+            .any(|public| path == *public || path.starts_with(&format!("{public}/")))
+}
 
 fn success_body(data: Value) -> Value {
     json!({"code": "200000", "data": data})
@@ -55,11 +80,7 @@ impl Protocol for Kucoin {
         if path == "/api/v1/timestamp" {
             return Some(Reply::ok(success_body(json!(state.clock.now_ms()))));
         }
-        let public = path.starts_with("/api/v1/market/")
-            || PUBLIC_PATHS
-                .iter()
-                .any(|public| path == *public || path.starts_with(&format!("{public}/")));
-        public.then(|| Reply::ok(success_body(echo(request))))
+        is_public(path).then(|| Reply::ok(success_body(echo(request))))
     }
 
     fn is_private(&self, path: &str) -> bool {
@@ -156,6 +177,45 @@ impl Protocol for Kucoin {
             Rejection::NotFound,
             StatusCode::NOT_FOUND,
             json!({"code": "404000", "msg": "Url Not Found"}),
+        )
+    }
+
+    fn budgets(&self) -> &'static [Budget] {
+        &BUDGETS
+    }
+
+    fn charges(&self, request: &WireRequest) -> Vec<Charge> {
+        let path = request.path.as_str();
+        if !self.is_private(path) {
+            return Vec::new();
+        }
+        let (method, order_path) = self.order_endpoint();
+        let (pool, weight) = match path {
+            "/api/v1/timestamp" => (PUBLIC_POOL, 3),
+            _ if is_public(path) => (PUBLIC_POOL, 1),
+            _ if request.method == method && path == order_path => (SPOT_POOL, 2),
+            _ => (SPOT_POOL, 1),
+        };
+        vec![Charge::shared(pool, weight)]
+    }
+
+    fn limit_headers(&self, usages: &[Usage], headers: &mut HeaderMap) {
+        for usage in usages {
+            set_header(headers, "gw-ratelimit-limit", usage.budget.limit);
+            set_header(headers, "gw-ratelimit-remaining", usage.remaining());
+            set_header(
+                headers,
+                "gw-ratelimit-reset",
+                (usage.resets_at_ms - usage.now_ms).max(0),
+            );
+        }
+    }
+
+    fn throttled(&self, _state: &State, _exceeded: &Usage, _retry_after_ms: i64) -> Reply {
+        Reply::rejected(
+            Rejection::RateLimited,
+            StatusCode::TOO_MANY_REQUESTS,
+            json!({"code": "429000", "msg": "Too Many Requests"}),
         )
     }
 }

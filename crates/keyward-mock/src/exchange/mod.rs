@@ -2,8 +2,9 @@
 //! [`ALL`].
 //!
 //! An exchange is a small [`Protocol`] impl: its public endpoints (server time first), its private
-//! prefixes, how it authenticates a request as received on the wire, its order endpoint and the
-//! envelope of its answers. [`serve`] runs them in the same order for every exchange.
+//! prefixes, how it authenticates a request as received on the wire, its order endpoint, the
+//! envelope of its answers, and its rate limits (budgets, costs, headers, refusals).
+//! [`serve_within_limits`] runs them in the same order for every exchange.
 
 mod binance;
 mod bitmex;
@@ -16,12 +17,13 @@ mod okx;
 
 use crate::{
     credentials::MockCredentials,
+    limits::{Admission, Budget, Charge, Usage},
     record::{RecordedOrder, Rejection},
     reply::Reply,
     state::{Key, State},
     wire::{WireRequest, param_text},
 };
-use http::StatusCode;
+use http::{HeaderMap, StatusCode};
 use std::fmt;
 
 /// Every exchange, in alphabetical order. Adding one adds one file and one line here.
@@ -87,10 +89,59 @@ pub(crate) trait Protocol: fmt::Debug + Send + Sync + 'static {
             serde_json::json!({"error": "not found"}),
         )
     }
+
+    /// The rate-limit budgets the exchange documents. The primary ones are what
+    /// [`Builder::weight_limit`](crate::Builder::weight_limit) replaces.
+    fn budgets(&self) -> &'static [Budget];
+
+    /// What `request` costs, budget by budget (indices into [`budgets`](Self::budgets)). Limits
+    /// are applied before authentication: a refused signature still spends its units.
+    fn charges(&self, request: &WireRequest) -> Vec<Charge>;
+
+    /// Writes the exchange's rate-limit headers about `usages` into an answer, admitted or not.
+    fn limit_headers(&self, _usages: &[Usage], _headers: &mut HeaderMap) {}
+
+    /// The exchange's refusal when the budget in `exceeded` is spent.
+    fn throttled(&self, state: &State, exceeded: &Usage, retry_after_ms: i64) -> Reply;
+
+    /// The exchange's answer to a banned client; only exchanges with banning budgets ban.
+    fn banned(&self, _state: &State, until_ms: i64, now_ms: i64) -> Reply {
+        Reply::rejected(Rejection::Banned, StatusCode::IM_A_TEAPOT, serde_json::json!({}))
+            .with_header("retry-after", retry_after_seconds(until_ms - now_ms))
+    }
 }
 
-/// Answers one request the way `state.exchange` does.
-pub(crate) fn serve(state: &State, request: &WireRequest) -> Reply {
+/// Answers one request the way `state.exchange` does, after its rate limits admitted it.
+pub(crate) fn serve_within_limits(state: &State, request: &WireRequest) -> Reply {
+    let exchange = state.exchange;
+    let charges = exchange.charges(request);
+    match state.limits.admit(state.clock.now_ms(), &charges) {
+        Admission::Admitted(usages) => {
+            let mut reply = serve(state, request);
+            exchange.limit_headers(&usages, &mut reply.headers);
+            reply
+        }
+        Admission::Throttled {
+            usages,
+            exceeded,
+            retry_after_ms,
+        } => {
+            let mut reply = exchange.throttled(state, &exceeded, retry_after_ms);
+            exchange.limit_headers(&usages, &mut reply.headers);
+            reply
+        }
+        Admission::Banned { until_ms, now_ms } => exchange.banned(state, until_ms, now_ms),
+    }
+}
+
+/// A wait as `Retry-After` seconds: rounded up, and at least one, so that a client that honours
+/// it is never early.
+pub(crate) fn retry_after_seconds(wait_ms: i64) -> i64 {
+    (wait_ms.max(1) + 999) / 1000
+}
+
+/// Answers one request the way `state.exchange` does, without rate limits.
+fn serve(state: &State, request: &WireRequest) -> Reply {
     let exchange = state.exchange;
     if let Some(reply) = exchange.public(state, request) {
         return reply;
@@ -188,5 +239,40 @@ mod tests {
         assert_eq!(parse_seconds_to_ms("1.5"), Some(1_500));
         assert_eq!(parse_seconds_to_ms("1.x"), None);
         assert_eq!(uuid_like(1), "00000000-0000-0000-0000-000000000001");
+    }
+
+    #[test]
+    fn retry_after_never_tells_a_client_to_come_back_early() {
+        assert_eq!(retry_after_seconds(0), 1);
+        assert_eq!(retry_after_seconds(1), 1);
+        assert_eq!(retry_after_seconds(1_000), 1);
+        assert_eq!(retry_after_seconds(1_001), 2);
+        assert_eq!(retry_after_seconds(120_000), 120);
+    }
+
+    #[test]
+    fn every_exchange_documents_budgets_and_charges_its_order_endpoint() {
+        for exchange in ALL {
+            assert!(!exchange.budgets().is_empty(), "{}", exchange.name());
+            assert!(
+                exchange.budgets().iter().any(|budget| budget.primary),
+                "{}",
+                exchange.name()
+            );
+            let (method, path) = exchange.order_endpoint();
+            let order = WireRequest {
+                method,
+                path: path.into(),
+                query: String::new(),
+                headers: http::HeaderMap::new(),
+                body: bytes::Bytes::new(),
+            };
+            let charges = exchange.charges(&order);
+            // Kraken's AddOrder is the one call its REST counter does not count.
+            assert_eq!(charges.is_empty(), exchange.name() == "kraken", "{}", exchange.name());
+            for charge in charges {
+                assert!(charge.budget < exchange.budgets().len(), "{}", exchange.name());
+            }
+        }
     }
 }

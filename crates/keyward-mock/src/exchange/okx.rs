@@ -8,10 +8,16 @@
 //! - Served within 30 s of the server's time.
 //! - Errors are HTTP 401 `{"code":"501xx","msg":..,"data":[]}`: 50102 expired, 50103/50104/50106/50107
 //!   missing header, 50105 passphrase, 50111 key, 50112 timestamp format, 50113 signature.
+//!
+//! Rate limits: per endpoint, per 2 seconds, for everything under `/api/v5/`: place order 60,
+//! account balance 10, and 20 for the rest (OKX documents each endpoint's own number; 20 is its
+//! most common). OKX sends no rate-limit headers; a spent budget is HTTP 429
+//! `{"code":"50011","msg":"Rate limit reached. ..","data":[]}`.
 
 use super::{Protocol, executed_order};
 use crate::{
     clock::parse_iso8601_ms,
+    limits::{Budget, Charge, Usage},
     record::Rejection,
     reply::Reply,
     state::State,
@@ -23,6 +29,17 @@ use serde_json::{Value, json};
 use subtle::ConstantTimeEq;
 
 const WINDOW_MS: i64 = 30_000;
+
+/// Indices into [`BUDGETS`]; each endpoint keeps its own counter.
+const PLACE_ORDER: usize = 0;
+const BALANCE: usize = 1;
+const OTHER_ENDPOINT: usize = 2;
+
+static BUDGETS: [Budget; 3] = [
+    Budget::window("trade/order", 60, 2_000),
+    Budget::window("account/balance", 10, 2_000),
+    Budget::window("endpoint", 20, 2_000),
+];
 
 #[derive(Debug, Clone, Copy)]
 pub(super) struct Okx;
@@ -143,5 +160,33 @@ impl Protocol for Okx {
 
     fn success(&self, _state: &State, request: &WireRequest) -> Reply {
         Reply::ok(success_body(echo(request)))
+    }
+
+    fn budgets(&self) -> &'static [Budget] {
+        &BUDGETS
+    }
+
+    fn charges(&self, request: &WireRequest) -> Vec<Charge> {
+        if !self.is_private(&request.path) {
+            return Vec::new();
+        }
+        let budget = match request.path.as_str() {
+            "/api/v5/trade/order" => PLACE_ORDER,
+            "/api/v5/account/balance" => BALANCE,
+            _ => OTHER_ENDPOINT,
+        };
+        vec![Charge::scoped(budget, &request.path, 1)]
+    }
+
+    fn throttled(&self, _state: &State, _exceeded: &Usage, _retry_after_ms: i64) -> Reply {
+        Reply::rejected(
+            Rejection::RateLimited,
+            StatusCode::TOO_MANY_REQUESTS,
+            json!({
+                "code": "50011",
+                "msg": "Rate limit reached. Please refer to API documentation and throttle requests accordingly.",
+                "data": [],
+            }),
+        )
     }
 }

@@ -90,3 +90,47 @@ async fn the_clock_can_move_while_running() {
     let told = answer.json["serverTime"].as_i64().unwrap();
     assert!((local_now_ms() - 3_600_000 - told).abs() < 1000);
 }
+
+#[tokio::test]
+async fn an_injected_time_source_drives_every_server_time_and_date() {
+    let time = ManualTime::at(1_600_000_000_000);
+    for (exchange, path) in TIME_PATHS {
+        let mock = MockExchange::builder(exchange)
+            .unwrap()
+            .time_source(time.source())
+            .clock_offset_ms(2_000)
+            .start()
+            .await
+            .unwrap();
+        time.advance(61_000);
+        let expected = time.now() + 2_000;
+        let answer = send(client().get(format!("{}{path}", mock.base_url()))).await;
+        assert_eq!(server_ms(exchange, &answer.json), expected, "{exchange}");
+        let date = httpdate::parse_http_date(answer.date.as_deref().unwrap()).unwrap();
+        let date_ms = date.duration_since(UNIX_EPOCH).unwrap().as_millis() as i64;
+        assert_eq!(date_ms, expected, "{exchange} Date");
+    }
+}
+
+#[tokio::test]
+async fn timestamp_checks_follow_the_injected_time() {
+    let time = ManualTime::at(1_600_000_000_000);
+    let mock = MockExchange::builder("binance")
+        .unwrap()
+        .credentials(keyward_mock::MockCredentials::new(KEY, SECRET))
+        .time_source(time.source())
+        .start()
+        .await
+        .unwrap();
+    let query = format!("timestamp={}", time.now());
+    let signature = hex::encode(hmac_sha256(SECRET.as_bytes(), query.as_bytes()));
+    let url = format!("{}/api/v3/account?{query}&signature={signature}", mock.base_url());
+    assert_eq!(send(client().get(&url).header("X-MBX-APIKEY", KEY)).await.status, 200);
+    // The same request, 6 s later by the injected time, is outside Binance's 5 s recvWindow.
+    time.advance(6_000);
+    let stale = send(client().get(&url).header("X-MBX-APIKEY", KEY)).await;
+    assert_eq!(
+        (stale.status, stale.json["code"].clone()),
+        (400, serde_json::json!(-1021))
+    );
+}

@@ -4,7 +4,13 @@
 use base64::{Engine, engine::general_purpose::STANDARD as BASE64};
 use hmac::{Hmac, Mac};
 use serde_json::Value;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::{
+    sync::{
+        Arc,
+        atomic::{AtomicI64, Ordering},
+    },
+    time::{SystemTime, UNIX_EPOCH},
+};
 
 pub(crate) const KEY: &str = "test-only-key-0001";
 pub(crate) const SECRET: &str = "test-only-secret-0001";
@@ -41,24 +47,71 @@ pub(crate) fn b64_decode(text: &str) -> Vec<u8> {
     BASE64.decode(text).unwrap()
 }
 
+/// A time a test moves by hand, shared with the mock through `Builder::time_source`.
+#[derive(Debug, Clone)]
+pub(crate) struct ManualTime(Arc<AtomicI64>);
+
+impl ManualTime {
+    pub(crate) fn at(unix_ms: i64) -> Self {
+        Self(Arc::new(AtomicI64::new(unix_ms)))
+    }
+
+    pub(crate) fn source(&self) -> Arc<dyn Fn() -> i64 + Send + Sync> {
+        let now = Arc::clone(&self.0);
+        Arc::new(move || now.load(Ordering::SeqCst))
+    }
+
+    pub(crate) fn now(&self) -> i64 {
+        self.0.load(Ordering::SeqCst)
+    }
+
+    pub(crate) fn set(&self, unix_ms: i64) {
+        self.0.store(unix_ms, Ordering::SeqCst);
+    }
+
+    pub(crate) fn advance(&self, ms: i64) {
+        self.0.fetch_add(ms, Ordering::SeqCst);
+    }
+}
+
 /// What came back.
 #[derive(Debug)]
 pub(crate) struct Answer {
     pub(crate) status: u16,
     pub(crate) json: Value,
     pub(crate) date: Option<String>,
+    pub(crate) headers: reqwest::header::HeaderMap,
+}
+
+impl Answer {
+    /// A header's value as text; panics (failing the test) when it is missing.
+    pub(crate) fn header(&self, name: &str) -> &str {
+        self.headers
+            .get(name)
+            .unwrap_or_else(|| panic!("no {name} header in {:?}", self.headers))
+            .to_str()
+            .unwrap()
+    }
+
+    /// A header's value as a number.
+    pub(crate) fn header_number(&self, name: &str) -> i64 {
+        self.header(name).parse().unwrap()
+    }
 }
 
 pub(crate) async fn send(request: reqwest::RequestBuilder) -> Answer {
     let response = request.send().await.unwrap();
     let status = response.status().as_u16();
-    let date = response
-        .headers()
-        .get("date")
-        .map(|value| value.to_str().unwrap().to_owned());
+    let headers = response.headers().clone();
+    let date = headers.get("date").map(|value| value.to_str().unwrap().to_owned());
     let text = response.text().await.unwrap();
     let json = serde_json::from_str(&text).unwrap_or_else(|_| panic!("not JSON: {text}"));
-    Answer { status, json, date }
+    Answer {
+        status,
+        json,
+        date,
+        headers,
+    }
 }
 
 pub(crate) fn client() -> reqwest::Client {
