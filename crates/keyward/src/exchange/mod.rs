@@ -28,6 +28,7 @@
 
 mod error;
 mod order;
+mod response;
 
 pub mod binance;
 pub mod bitmex;
@@ -146,5 +147,12 @@ pub trait Exchange: fmt::Debug + Send + Sync + 'static {
     /// The order-placement endpoint and its client-order-id field, if the integration knows it.
     fn order_placement(&self) -> Option<OrderPlacement> {
         None
+    }
+
+    /// Whether the exchange rejects a nonce that is not above the last one it received for the
+    /// key (Kraken), so that requests must reach it in the order they were signed: the clock
+    /// layer then sends one at a time.
+    fn nonce_must_increase(&self) -> bool {
+        false
     }
 }

@@ -52,3 +52,18 @@ impl OrderPlacement {
         method.as_str().eq_ignore_ascii_case(self.method) && path == self.path
     }
 }
+
+/// A fresh client order id: `prefix` and then `random_chars` random ASCII letters and digits.
+///
+/// Letters and digits are the alphabet every integrated exchange accepts in its client order id,
+/// and the prefix (`kw`) lets operators recognise keyward's orders. Each integration's
+/// `orders.rs` picks the lengths that fit its exchange's documented format.
+pub(crate) fn alphanumeric_client_order_id(prefix: &str, random_chars: usize) -> String {
+    use rand::Rng;
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    let mut rng = rand::thread_rng();
+    let mut id = String::with_capacity(prefix.len() + random_chars);
+    id.push_str(prefix);
+    id.extend((0..random_chars).map(|_| char::from(ALPHABET[rng.gen_range(0..ALPHABET.len())])));
+    id
+}

@@ -29,6 +29,8 @@
 
 mod classify;
 mod endpoints;
+mod limits;
+mod orders;
 mod sign;
 
 pub use sign::{BinanceSigner, websocket_payload};
@@ -36,8 +38,9 @@ pub use sign::{BinanceSigner, websocket_payload};
 use crate::{
     Credentials,
     credentials::CredentialError,
-    exchange::{Exchange, ExchangeError, ServerTime},
+    exchange::{Exchange, ExchangeError, OrderPlacement, ServerTime},
     guard::EndpointRule,
+    rate_limit::RateLimitSpec,
     sign::Signer,
 };
 use std::sync::Arc;
@@ -80,6 +83,14 @@ impl Exchange for Binance {
 
     fn signing_params(&self) -> &'static [&'static str] {
         &["X-MBX-APIKEY", "signature", "timestamp"]
+    }
+
+    fn rate_limits(&self) -> &'static RateLimitSpec {
+        &limits::LIMITS
+    }
+
+    fn order_placement(&self) -> Option<OrderPlacement> {
+        Some(orders::ORDER)
     }
 }
 

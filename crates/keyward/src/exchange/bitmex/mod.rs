@@ -27,6 +27,8 @@
 
 mod classify;
 mod endpoints;
+mod limits;
+mod orders;
 mod sign;
 
 pub use sign::{BitmexSigner, EXPIRES_AFTER_SECS};
@@ -34,8 +36,9 @@ pub use sign::{BitmexSigner, EXPIRES_AFTER_SECS};
 use crate::{
     Credentials,
     credentials::CredentialError,
-    exchange::{Exchange, ExchangeError, ServerTime},
+    exchange::{Exchange, ExchangeError, OrderPlacement, ServerTime},
     guard::EndpointRule,
+    rate_limit::RateLimitSpec,
     sign::Signer,
 };
 use std::sync::Arc;
@@ -79,6 +82,14 @@ impl Exchange for Bitmex {
     fn signing_params(&self) -> &'static [&'static str] {
         // `api-nonce` is the retired predecessor of `api-expires`; old clients may still send it.
         &["api-key", "api-signature", "api-expires", "api-nonce"]
+    }
+
+    fn rate_limits(&self) -> &'static RateLimitSpec {
+        &limits::LIMITS
+    }
+
+    fn order_placement(&self) -> Option<OrderPlacement> {
+        Some(orders::ORDER)
     }
 }
 

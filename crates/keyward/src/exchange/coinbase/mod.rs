@@ -29,6 +29,8 @@
 
 mod classify;
 mod endpoints;
+mod limits;
+mod orders;
 mod sign;
 
 pub use sign::CoinbaseSigner;
@@ -36,8 +38,9 @@ pub use sign::CoinbaseSigner;
 use crate::{
     Credentials,
     credentials::CredentialError,
-    exchange::{Exchange, ExchangeError, ServerTime},
+    exchange::{Exchange, ExchangeError, OrderPlacement, ServerTime},
     guard::EndpointRule,
+    rate_limit::RateLimitSpec,
     sign::Signer,
 };
 use std::sync::Arc;
@@ -85,6 +88,14 @@ impl Exchange for Coinbase {
             "CB-ACCESS-TIMESTAMP",
             "CB-ACCESS-PASSPHRASE",
         ]
+    }
+
+    fn rate_limits(&self) -> &'static RateLimitSpec {
+        &limits::LIMITS
+    }
+
+    fn order_placement(&self) -> Option<OrderPlacement> {
+        Some(orders::ORDER)
     }
 }
 

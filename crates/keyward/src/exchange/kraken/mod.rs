@@ -29,6 +29,8 @@
 
 mod classify;
 mod endpoints;
+mod limits;
+mod orders;
 mod sign;
 
 pub use sign::KrakenSigner;
@@ -36,8 +38,9 @@ pub use sign::KrakenSigner;
 use crate::{
     Credentials,
     credentials::CredentialError,
-    exchange::{Exchange, ExchangeError, ServerTime},
+    exchange::{Exchange, ExchangeError, OrderPlacement, ServerTime},
     guard::EndpointRule,
+    rate_limit::RateLimitSpec,
     sign::Signer,
 };
 use std::sync::Arc;
@@ -81,6 +84,19 @@ impl Exchange for Kraken {
     fn signing_params(&self) -> &'static [&'static str] {
         // `otp` is the key's second-factor password, sent as a body parameter when enabled.
         &["API-Key", "API-Sign", "nonce", "otp"]
+    }
+
+    fn rate_limits(&self) -> &'static RateLimitSpec {
+        &limits::LIMITS
+    }
+
+    fn order_placement(&self) -> Option<OrderPlacement> {
+        Some(orders::ORDER)
+    }
+
+    fn nonce_must_increase(&self) -> bool {
+        // "nonce: always increasing, unsigned 64-bit integer" (REST authentication guide).
+        true
     }
 }
 

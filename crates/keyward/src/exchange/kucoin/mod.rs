@@ -25,6 +25,8 @@
 
 mod classify;
 mod endpoints;
+mod limits;
+mod orders;
 mod sign;
 
 pub use sign::KucoinSigner;
@@ -32,8 +34,9 @@ pub use sign::KucoinSigner;
 use crate::{
     Credentials,
     credentials::CredentialError,
-    exchange::{Exchange, ExchangeError, ServerTime},
+    exchange::{Exchange, ExchangeError, OrderPlacement, ServerTime},
     guard::EndpointRule,
+    rate_limit::RateLimitSpec,
     sign::Signer,
 };
 use std::sync::Arc;
@@ -76,6 +79,14 @@ impl Exchange for Kucoin {
 
     fn signing_params(&self) -> &'static [&'static str] {
         &["KC-API-KEY", "KC-API-SIGN", "KC-API-TIMESTAMP", "KC-API-PASSPHRASE"]
+    }
+
+    fn rate_limits(&self) -> &'static RateLimitSpec {
+        &limits::LIMITS
+    }
+
+    fn order_placement(&self) -> Option<OrderPlacement> {
+        Some(orders::ORDER)
     }
 }
 

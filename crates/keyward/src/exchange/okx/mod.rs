@@ -27,6 +27,8 @@
 
 mod classify;
 mod endpoints;
+mod limits;
+mod orders;
 mod sign;
 
 pub use sign::OkxSigner;
@@ -34,8 +36,9 @@ pub use sign::OkxSigner;
 use crate::{
     Credentials,
     credentials::CredentialError,
-    exchange::{Exchange, ExchangeError, ServerTime},
+    exchange::{Exchange, ExchangeError, OrderPlacement, ServerTime},
     guard::EndpointRule,
+    rate_limit::RateLimitSpec,
     sign::Signer,
 };
 use serde_json::Value;
@@ -84,6 +87,14 @@ impl Exchange for Okx {
             "OK-ACCESS-TIMESTAMP",
             "OK-ACCESS-PASSPHRASE",
         ]
+    }
+
+    fn rate_limits(&self) -> &'static RateLimitSpec {
+        &limits::LIMITS
+    }
+
+    fn order_placement(&self) -> Option<OrderPlacement> {
+        Some(orders::ORDER)
     }
 }
 
