@@ -37,6 +37,12 @@ pub trait Clock: fmt::Debug + Send + Sync + 'static {
     /// Milliseconds since the Unix epoch, as the local clock says.
     fn unix_millis(&self) -> u64;
 
+    /// Microseconds since the Unix epoch, as the local clock says: for nonces that must keep
+    /// increasing across a process restart. The default has millisecond resolution.
+    fn unix_micros(&self) -> u64 {
+        self.unix_millis().saturating_mul(1000)
+    }
+
     /// Time since an arbitrary origin that never goes backwards: for durations and deadlines.
     fn monotonic(&self) -> Duration;
 
@@ -47,6 +53,9 @@ pub trait Clock: fmt::Debug + Send + Sync + 'static {
 impl<C: Clock + ?Sized> Clock for Arc<C> {
     fn unix_millis(&self) -> u64 {
         (**self).unix_millis()
+    }
+    fn unix_micros(&self) -> u64 {
+        (**self).unix_micros()
     }
     fn monotonic(&self) -> Duration {
         (**self).monotonic()
@@ -74,6 +83,12 @@ impl Clock for SystemClock {
             .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
     }
 
+    fn unix_micros(&self) -> u64 {
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| u64::try_from(d.as_micros()).unwrap_or(u64::MAX))
+    }
+
     fn monotonic(&self) -> Duration {
         static ORIGIN: OnceLock<std::time::Instant> = OnceLock::new();
         ORIGIN.get_or_init(std::time::Instant::now).elapsed()
@@ -84,11 +99,15 @@ impl Clock for SystemClock {
     }
 }
 
+/// How much real time a [`VirtualClock`] sleep lets pass before it moves virtual time.
+const SETTLE: Duration = Duration::from_millis(2);
+
 /// A clock for tests: time moves only when someone sleeps or calls [`advance`](Self::advance).
 ///
-/// A sleep of `d` started at virtual time `t` moves the clock to at least `t + d` and returns at
-/// once; concurrent sleepers that started at the same time and sleep the same duration move it
-/// once, not once each, as in real time. Clones share the same time.
+/// A sleep of `d` started at virtual time `t` moves the clock to at least `t + d` and returns
+/// after 2 ms of real time (which lets requests in flight land first); concurrent sleepers that
+/// started at the same time and sleep the same duration move it once, not once each, as in real
+/// time. Clones share the same time.
 ///
 /// # Example
 ///
@@ -150,19 +169,30 @@ impl Clock for VirtualClock {
         self.inner.start_unix_millis + self.inner.elapsed_micros.load(Ordering::Acquire) / 1000
     }
 
+    fn unix_micros(&self) -> u64 {
+        self.inner
+            .start_unix_millis
+            .saturating_mul(1000)
+            .saturating_add(self.inner.elapsed_micros.load(Ordering::Acquire))
+    }
+
     fn monotonic(&self) -> Duration {
         Duration::from_micros(self.inner.elapsed_micros.load(Ordering::Acquire))
     }
 
     fn sleep(&self, duration: Duration) -> Sleep {
-        let deadline = self
-            .inner
+        let inner = Arc::clone(&self.inner);
+        let deadline = inner
             .elapsed_micros
             .load(Ordering::Acquire)
             .saturating_add(micros(duration));
-        self.inner.elapsed_micros.fetch_max(deadline, Ordering::AcqRel);
-        self.inner.slept_micros.fetch_add(micros(duration), Ordering::AcqRel);
-        // Yield, so that a task that loops on sleeping lets the others run.
-        Box::pin(tokio::task::yield_now())
+        inner.slept_micros.fetch_add(micros(duration), Ordering::AcqRel);
+        Box::pin(async move {
+            // A moment of real time first, so that requests already in flight reach their server
+            // (which may read this same clock) at the time they were sent, as they would in real
+            // time; then the jump.
+            tokio::time::sleep(SETTLE).await;
+            inner.elapsed_micros.fetch_max(deadline, Ordering::AcqRel);
+        })
     }
 }
