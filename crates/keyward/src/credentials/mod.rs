@@ -30,12 +30,19 @@
 mod fingerprint;
 
 mod error;
+mod rotating;
 mod source;
+pub mod sources;
 
 pub use error::CredentialError;
 pub use fingerprint::Fingerprint;
+pub use rotating::{
+    DEFAULT_KEY_AGE_WARNING, DEFAULT_MAX_KEY_AGE, KeyAge, KeyAgeBasis, KeyAgePolicy, KeyAgeStatus, MIN_ROTATION_PERIOD,
+    RotatingCredentials, RotatingCredentialsBuilder, Rotation, RotationTask,
+};
 pub use secrecy::{ExposeSecret, SecretString};
 pub use source::{CredentialCell, CredentialSource};
+pub use sources::{LoadCredentials, Loaded, Provenance};
 
 use std::fmt;
 
