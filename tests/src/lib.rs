@@ -5,8 +5,11 @@
 //! Every key, secret and passphrase here is a test fixture, not a credential of anyone.
 
 use base64::Engine;
-use keyward::Credentials;
-use keyward_mock::MockCredentials;
+use keyward::{
+    Credentials,
+    clock::{Clock, VirtualClock},
+};
+use keyward_mock::{Builder, MockCredentials, MockExchange};
 use std::sync::{Arc, Mutex};
 
 /// A test fixture key, secret and passphrase for one exchange.
@@ -81,6 +84,18 @@ impl Fixture {
         }
         forbidden
     }
+}
+
+/// A builder for the embedded exchange that reads its time from `clock`, so that keyward's
+/// layers and the exchange share one virtual time: budget windows, `Retry-After`s and bans
+/// pass in microseconds, and timestamps still agree.
+pub fn mock_on(fixture: &Fixture, clock: &VirtualClock) -> Builder {
+    let clock = clock.clone();
+    let time = move || i64::try_from(clock.unix_millis()).unwrap_or(i64::MAX);
+    MockExchange::builder(fixture.exchange)
+        .unwrap_or_else(|err| panic!("{err}"))
+        .credentials(fixture.mock())
+        .time_source(Arc::new(time))
 }
 
 /// Everything written by a `tracing_subscriber::fmt` subscriber at `trace` level, with no

@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stderr)]
 
 use bytes::Bytes;
+use keyward::clock::VirtualClock;
 use keyward::{
     Error, Preset,
     audit::AttemptAuditLayer,
@@ -13,8 +14,8 @@ use keyward::{
     sign::SignLayer,
     transport::ReqwestTransport,
 };
-use keyward_integration::{Fixture, LogCapture};
-use keyward_mock::{MockExchange, Rejection, RunningMock, Verdict};
+use keyward_integration::{Fixture, LogCapture, mock_on};
+use keyward_mock::{Rejection, RunningMock, Verdict};
 use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
 use rand::{Rng, SeedableRng, rngs::StdRng, seq::SliceRandom};
 use tower::{ServiceBuilder, ServiceExt, service_fn};
@@ -109,13 +110,36 @@ fn random_request(exchange: &str, base: &str, rng: &mut StdRng) -> http::Request
         .unwrap_or_else(|err| panic!("test request: {err}"))
 }
 
+thread_local! {
+    /// One virtual time for the test's embedded exchange and its clients.
+    static CLOCK: VirtualClock = VirtualClock::now();
+}
+
+fn clock() -> VirtualClock {
+    CLOCK.with(VirtualClock::clone)
+}
+
+/// The embedded exchange on the test's virtual time, without its rate limits: these tests are
+/// about signing; the limits have tests of their own.
 async fn start(fixture: &Fixture) -> RunningMock {
-    MockExchange::builder(fixture.exchange)
-        .unwrap()
-        .credentials(fixture.mock())
-        .start()
-        .await
-        .unwrap()
+    mock_on(fixture, &clock()).without_rate_limits().start().await.unwrap()
+}
+
+/// The preset on the same virtual time, so that keyward's own pacing (Kraken's decaying
+/// counter) costs no real time.
+fn preset(exchange: &str, fixture: &Fixture) -> Preset<std::sync::Arc<keyward::Credentials>> {
+    Preset::new(exchange::by_name(exchange).unwrap(), fixture.credentials()).clock(std::sync::Arc::new(clock()))
+}
+
+/// What the embedded exchange received, less the public requests the stack makes on its own:
+/// the clock layer's server-time probe and the `exchangeInfo` the rate limiter loads Binance's
+/// live limits from.
+fn private_requests(mock: &RunningMock) -> Vec<keyward_mock::RecordedRequest> {
+    let server_time = exchange::by_name(mock.exchange()).unwrap().server_time().path;
+    mock.requests()
+        .into_iter()
+        .filter(|r| r.path != "/api/v3/exchangeInfo" && r.path != server_time)
+        .collect()
 }
 
 fn expected_kind(rejection: Rejection) -> ExchangeErrorKind {
@@ -134,13 +158,12 @@ async fn every_preset_is_accepted_for_random_requests() {
     for exchange in exchange::names() {
         let fixture = Fixture::new(exchange, 1);
         let mock = start(&fixture).await;
-        let client = Preset::new(exchange::by_name(exchange).unwrap(), fixture.credentials())
-            .service(ReqwestTransport::default());
+        let client = preset(exchange, &fixture).service(ReqwestTransport::default());
         for _ in 0..REQUESTS_PER_EXCHANGE {
             let request = random_request(exchange, &mock.base_url(), &mut rng);
             let (method, uri, body) = (request.method().clone(), request.uri().clone(), request.body().clone());
             let result = client.clone().oneshot(request).with_subscriber(logs.subscriber()).await;
-            let recorded = mock.requests().pop().unwrap();
+            let recorded = private_requests(&mock).pop().unwrap();
             assert!(
                 result.is_ok() && recorded.verdict == Verdict::Accepted,
                 "{exchange}: {method} {uri} body {body:?} was refused: {result:?} / {:?}",
@@ -179,12 +202,12 @@ async fn a_wrong_secret_is_rejected_and_classified() {
         let fixture = Fixture::new(exchange, 2);
         let mock = start(&fixture).await;
         let wrong = fixture.with_wrong_secret();
-        let client =
-            Preset::new(exchange::by_name(exchange).unwrap(), wrong.credentials()).service(ReqwestTransport::default());
+        let client = preset(exchange, &wrong).service(ReqwestTransport::default());
         let request = random_request(exchange, &mock.base_url(), &mut StdRng::seed_from_u64(7));
         let err = client.oneshot(request).await.unwrap_err();
-        assert_eq!(mock.requests().len(), 1, "{exchange}: {err}");
-        let Verdict::Rejected(rejection) = mock.requests()[0].verdict else {
+        let received = private_requests(&mock);
+        assert_eq!(received.len(), 1, "{exchange}: {err}");
+        let Verdict::Rejected(rejection) = received[0].verdict else {
             panic!("{exchange}: the mock accepted a wrong secret");
         };
         let Error::Exchange(classified) = &err else {
@@ -250,7 +273,7 @@ async fn the_guard_denies_every_withdrawal_endpoint_with_nothing_sent() {
         let fixture = Fixture::new(exchange, 4);
         let mock = start(&fixture).await;
         let target = exchange::by_name(exchange).unwrap();
-        let client = Preset::new(target, fixture.credentials()).service(ReqwestTransport::default());
+        let client = preset(exchange, &fixture).service(ReqwestTransport::default());
         let withdrawals: Vec<_> = target
             .dangerous_endpoints()
             .iter()
@@ -275,7 +298,7 @@ async fn the_guard_denies_every_withdrawal_endpoint_with_nothing_sent() {
             assert!(err.to_string().contains("withdrawal"), "{err}");
         }
         assert!(
-            mock.requests().is_empty(),
+            private_requests(&mock).is_empty(),
             "{exchange}: the embedded exchange received a denied request"
         );
     }
@@ -288,8 +311,7 @@ async fn unsignable_credentials_fail_before_sending() {
         let mock = start(&fixture).await;
         let mut bad = fixture.clone();
         bad.secret = "not base64 at all!".into();
-        let client =
-            Preset::new(exchange::by_name(exchange).unwrap(), bad.credentials()).service(ReqwestTransport::default());
+        let client = preset(exchange, &bad).service(ReqwestTransport::default());
         let request = random_request(exchange, &mock.base_url(), &mut StdRng::seed_from_u64(5));
         let err = client.oneshot(request).await.unwrap_err();
         assert!(matches!(err, Error::Credentials(_)), "{exchange}: {err}");
@@ -298,7 +320,7 @@ async fn unsignable_credentials_fail_before_sending() {
             !err.to_string().contains("not base64 at all"),
             "the message must not echo the secret"
         );
-        assert!(mock.requests().is_empty());
+        assert!(private_requests(&mock).is_empty());
     }
 }
 
@@ -310,13 +332,20 @@ async fn any_tower_service_can_be_the_transport() {
     let transport = service_fn(move |request: http::Request<Bytes>| {
         let recorder = recorder.clone();
         async move {
+            // A stand-in for OKX: its server time (the clock layer asks first), then an account.
+            if request.uri().path() == "/api/v5/public/time" {
+                let now = keyward::clock::Clock::unix_millis(&keyward::clock::SystemClock);
+                let body = format!(r#"{{"code":"0","msg":"","data":[{{"ts":"{now}"}}]}}"#);
+                return Ok::<_, Error>(http::Response::new(Bytes::from(body)));
+            }
             recorder.lock().unwrap().push(request.headers().clone());
-            Ok::<_, Error>(http::Response::new(Bytes::from_static(
+            Ok(http::Response::new(Bytes::from_static(
                 br#"{"code":"0","msg":"","data":[]}"#,
             )))
         }
     });
     let client = Preset::new(exchange::by_name("okx").unwrap(), fixture.credentials()).service(transport);
+    // (The real system clock here: this stand-in answers with real time.)
     let request = http::Request::get("https://www.okx.com/api/v5/account/balance")
         .body(Bytes::new())
         .unwrap();
@@ -336,13 +365,12 @@ async fn any_tower_service_can_be_the_transport() {
 async fn the_hyper_transport_carries_the_same_stack() {
     let fixture = Fixture::new("bitmex", 7);
     let mock = start(&fixture).await;
-    let client = Preset::new(exchange::by_name("bitmex").unwrap(), fixture.credentials())
-        .service(keyward::transport::HttpTransport::hyper());
+    let client = preset("bitmex", &fixture).service(keyward::transport::HttpTransport::hyper());
     let mut rng = StdRng::seed_from_u64(seed());
     for _ in 0..8 {
         let request = random_request("bitmex", &mock.base_url(), &mut rng);
         client.clone().oneshot(request).await.unwrap();
     }
     assert!(mock.requests().iter().all(|r| r.verdict == Verdict::Accepted));
-    assert_eq!(mock.requests().len(), 8);
+    assert_eq!(private_requests(&mock).len(), 8);
 }

@@ -2,12 +2,21 @@
 //!
 //! From the outside in:
 //! 1. [`Guard`]: refuses dangerous endpoints before anything else happens;
-//! 2. [`RateLimit`]: spends the exchange's budgets, waiting when they are spent; fails fast
+//! 2. [`Retry`]: retries what is safe (reads, and what the exchange rejected unexecuted), gives
+//!    order placements a client order id, and reports an order with an unknown outcome as
+//!    [`Ambiguous`](crate::retry::Ambiguous) instead of sending it twice;
+//! 3. [`RateLimit`]: spends the exchange's budgets, waiting when they are spent; fails fast
 //!    during a ban;
-//! 3. [`Sign`]: signs each attempt afresh with the credentials current at that moment;
-//! 4. [`AttemptAudit`]: records each attempt as sent (signing parameters masked);
-//! 5. [`Classify`]: turns exchange error responses into typed errors;
-//! 6. the transport you give it.
+//! 4. [`ClockCorrection`]: stamps each attempt with the exchange's time; resyncs and resends
+//!    once after a timestamp rejection;
+//! 5. [`Sign`]: signs each attempt afresh with the credentials current at that moment;
+//! 6. [`AttemptAudit`]: records each attempt as sent (signing parameters masked);
+//! 7. [`Classify`]: turns exchange error responses into typed errors;
+//! 8. the transport you give it.
+//!
+//! The order matters: every retry goes through the limiter and is stamped and signed afresh;
+//! the limiter's budget windows follow the exchange's clock (from the clock layer's estimate);
+//! the audit records exactly what was sent.
 //!
 //! # Example
 //!
@@ -29,11 +38,12 @@
 use crate::{
     audit::{AttemptAudit, AttemptAuditLayer},
     classify::{Classify, ClassifyLayer},
-    clock::{Clock, SystemClock},
+    clock::{Clock, ClockCorrection, ClockLayer, ClockOffset, SystemClock},
     credentials::CredentialSource,
     exchange::Exchange,
     guard::{Guard, GuardLayer, GuardPolicy},
     rate_limit::{RateLimit, RateLimitLayer, RateLimiter},
+    retry::{Retry, RetryLayer},
     sign::{Sign, SignLayer},
 };
 use std::{fmt, sync::Arc, time::Duration};
@@ -41,7 +51,7 @@ use tower::ServiceBuilder;
 use tower_layer::Layer;
 
 /// The service a [`Preset`] builds around a transport `T`.
-pub type PresetService<T, C> = Guard<RateLimit<Sign<AttemptAudit<Classify<T>>, C>>>;
+pub type PresetService<T, C> = Guard<Retry<RateLimit<ClockCorrection<Sign<AttemptAudit<Classify<T>>, C>>>>>;
 
 /// What a preset's layers did, for summaries.
 ///
@@ -73,26 +83,56 @@ pub struct Preset<C> {
     policy: GuardPolicy,
     clock: Arc<dyn Clock>,
     limiter: RateLimiter,
+    clock_layer: ClockLayer,
+    retry: RetryLayer,
 }
 
 impl<C: CredentialSource + Clone> Preset<C> {
     /// The stack for `exchange`, signing with `credentials`, with the default guard policy.
     pub fn new(exchange: &'static dyn Exchange, credentials: C) -> Self {
+        let clock_layer = ClockLayer::new(exchange);
+        let offset = clock_layer.offset_handle();
         Self {
             exchange,
             credentials,
             policy: GuardPolicy::default(),
             clock: Arc::new(SystemClock),
-            limiter: RateLimiter::new(exchange),
+            limiter: RateLimiter::new(exchange).exchange_offset(move || offset.offset_millis()),
+            clock_layer,
+            retry: RetryLayer::new(exchange),
         }
     }
 
     /// Reads time and waits through `clock` (a [`VirtualClock`](crate::clock::VirtualClock) in
-    /// tests). Call it before [`rate_limiter`](Self::rate_limiter) is shared.
+    /// tests): clock correction, rate-limit waits and retry backoff. Call it first: it starts
+    /// the clock estimate, the limiter and the retry counters afresh.
     pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
-        self.limiter = self.limiter.clock(Arc::clone(&clock));
+        self.clock_layer = ClockLayer::new(self.exchange).clock(Arc::clone(&clock));
+        let offset = self.clock_layer.offset_handle();
+        self.limiter = RateLimiter::new(self.exchange)
+            .clock(Arc::clone(&clock))
+            .exchange_offset(move || offset.offset_millis());
+        self.retry = RetryLayer::new(self.exchange).clock(Arc::clone(&clock));
         self.clock = clock;
         self
+    }
+
+    /// The largest clock offset to the exchange this client accepts (default 60 s); beyond it,
+    /// requests fail with [`ClockSkew`](crate::clock::ClockSkew) before anything is sent.
+    pub fn tolerance(mut self, tolerance: Duration) -> Self {
+        self.clock_layer = self.clock_layer.tolerance(tolerance);
+        self
+    }
+
+    /// Replaces the retry layer (attempts, backoff, budget).
+    pub fn retry(mut self, retry: RetryLayer) -> Self {
+        self.retry = retry;
+        self
+    }
+
+    /// The clock offset estimate, shared with the running stack.
+    pub fn offset(&self) -> ClockOffset {
+        self.clock_layer.offset_handle()
     }
 
     /// Draws on `limiter` (shared with other clients on the same key or IP).
@@ -110,7 +150,7 @@ impl<C: CredentialSource + Clone> Preset<C> {
     pub fn stats(&self) -> PresetStats {
         let limits = self.limiter.stats();
         PresetStats {
-            retries: 0,
+            retries: self.retry.stats().retries(),
             waited: limits.waited,
             rate_limited: limits.rate_limited,
             bans: limits.bans,
@@ -151,7 +191,9 @@ impl<T, C: CredentialSource + Clone> Layer<T> for Preset<C> {
     fn layer(&self, transport: T) -> Self::Service {
         ServiceBuilder::new()
             .layer(GuardLayer::with_policy(self.exchange, self.policy.clone()))
+            .layer(self.retry.clone())
             .layer(RateLimitLayer::with_limiter(self.limiter.clone()))
+            .layer(self.clock_layer.clone())
             .layer(SignLayer::new(self.exchange, self.credentials.clone()))
             .layer(AttemptAuditLayer::new(self.exchange))
             .layer(ClassifyLayer::new(self.exchange))

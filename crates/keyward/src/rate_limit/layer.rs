@@ -229,8 +229,8 @@ impl RateLimiter {
     }
 
     /// Waits until the request's budgets allow it and no hold is in force; fails at once during
-    /// a ban.
-    async fn acquire(&self, draws: &[Draw]) -> Result<(), Error> {
+    /// a ban. Returns the exchange time at which the budgets were spent.
+    async fn acquire(&self, draws: &[Draw]) -> Result<u64, Error> {
         loop {
             let now = self.now();
             if let Some(until) = self.inner.store.banned_until().filter(|until| *until > now) {
@@ -245,14 +245,15 @@ impl RateLimiter {
                 continue;
             }
             match self.inner.store.try_acquire(draws, now) {
-                Ok(()) => return Ok(()),
+                Ok(()) => return Ok(now),
                 Err(wait) => self.wait(wait).await,
             }
         }
     }
 
-    /// Learns from the outcome: the server's counters, a 429's `Retry-After`, a ban.
-    fn learn(&self, draws: &[Draw], result: &Result<http::Response<Bytes>, Error>) {
+    /// Learns from the outcome of a request sent at `sent`: the server's counters, a 429's
+    /// `Retry-After`, a ban.
+    fn learn(&self, draws: &[Draw], sent: u64, result: &Result<http::Response<Bytes>, Error>) {
         let now = self.now();
         match result {
             Ok(response) => {
@@ -260,7 +261,7 @@ impl RateLimiter {
                 (self.inner.spec.observe)(response.headers(), &mut observations);
                 let endpoint = draws.iter().find_map(|draw| draw.key.endpoint.as_deref());
                 for observation in observations {
-                    self.apply(observation, endpoint, now);
+                    self.apply(observation, endpoint, sent);
                 }
             }
             Err(Error::Exchange(err)) => match &err.kind {
@@ -285,7 +286,7 @@ impl RateLimiter {
         }
     }
 
-    fn apply(&self, observation: Observation, endpoint: Option<&str>, now: u64) {
+    fn apply(&self, observation: Observation, endpoint: Option<&str>, sent: u64) {
         let (budget, used) = match observation {
             Observation::Used { budget, used } => (budget, Some(used)),
             Observation::Remaining { budget, remaining } => {
@@ -302,7 +303,7 @@ impl RateLimiter {
             endpoint: spec.per_endpoint.then(|| endpoint.unwrap_or_default().to_owned()),
         };
         if let Some(used) = used {
-            self.inner.store.observe_used(&key, spec, used, now);
+            self.inner.store.observe_used(&key, spec, used, sent);
         }
     }
 
@@ -329,14 +330,14 @@ impl RateLimiter {
                 };
                 probe.extensions_mut().insert(Public);
                 let draws = self.draws(&probe);
-                if self.acquire(&draws).await.is_err() {
+                let Ok(sent) = self.acquire(&draws).await else {
                     return;
-                }
+                };
                 let result = match inner.ready().await {
                     Ok(ready) => ready.call(probe).await,
                     Err(err) => Err(err),
                 };
-                self.learn(&draws, &result);
+                self.learn(&draws, sent, &result);
                 match result {
                     Ok(response) => {
                         let parsed = (live.parse)(response.body());
@@ -360,6 +361,56 @@ impl RateLimiter {
 
 fn millis(duration: Duration) -> u64 {
     u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
+}
+
+/// The limiter a request was admitted by, found in the request's extensions.
+///
+/// Layers below the limiter that send requests of their own (the clock layer's server-time
+/// probe, its re-send after a timestamp rejection) charge them through it, so that the
+/// limiter's count matches the exchange's to the unit.
+///
+/// # Example
+///
+/// ```
+/// use bytes::Bytes;
+/// use keyward::{clock::VirtualClock, exchange, rate_limit::{Meter, RateLimiter}};
+/// use std::sync::Arc;
+///
+/// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+/// let limiter = RateLimiter::new(exchange::by_name("binance").unwrap()).clock(Arc::new(VirtualClock::now()));
+/// let meter = Meter::new(limiter.clone());
+/// let probe = http::Request::get("https://api.binance.com/api/v3/time").body(Bytes::new()).unwrap();
+/// let admission = meter.admit(&probe).await.unwrap();
+/// meter.settle(admission, &Ok(http::Response::new(Bytes::new())));
+/// # });
+/// ```
+#[derive(Clone, Debug)]
+pub struct Meter(RateLimiter);
+
+/// Budget a [`Meter`] granted to one request, to settle when its answer arrives.
+#[derive(Debug)]
+pub struct Admission {
+    draws: Vec<Draw>,
+    sent: u64,
+}
+
+impl Meter {
+    /// A meter drawing on `limiter`.
+    pub fn new(limiter: RateLimiter) -> Self {
+        Self(limiter)
+    }
+
+    /// Waits until `request` fits the budgets (failing at once during a ban) and spends them.
+    pub async fn admit(&self, request: &http::Request<Bytes>) -> Result<Admission, Error> {
+        let draws = self.0.draws(request);
+        let sent = self.0.acquire(&draws).await?;
+        Ok(Admission { draws, sent })
+    }
+
+    /// Learns from the answer to an admitted request: the server's counters, a 429, a ban.
+    pub fn settle(&self, admission: Admission, result: &Result<http::Response<Bytes>, Error>) {
+        self.0.learn(&admission.draws, admission.sent, result);
+    }
 }
 
 /// Spends budgets in the exchange's own units before each request, waiting (never failing)
@@ -422,15 +473,16 @@ where
         Poll::Ready(Ok(()))
     }
 
-    fn call(&mut self, request: http::Request<Bytes>) -> Self::Future {
+    fn call(&mut self, mut request: http::Request<Bytes>) -> Self::Future {
         let limiter = self.limiter.clone();
         let mut inner = self.inner.clone();
+        request.extensions_mut().insert(Meter::new(limiter.clone()));
         Box::pin(async move {
             limiter.load_live_limits(&mut inner, &request).await;
             let draws = limiter.draws(&request);
-            limiter.acquire(&draws).await?;
+            let sent = limiter.acquire(&draws).await?;
             let result = inner.ready().await?.call(request).await;
-            limiter.learn(&draws, &result);
+            limiter.learn(&draws, sent, &result);
             result
         })
     }

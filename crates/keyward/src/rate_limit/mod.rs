@@ -54,6 +54,8 @@ mod store;
 
 pub use budget::BudgetState;
 pub use error::Banned;
-pub use layer::{OffsetSource, RateLimit, RateLimitFuture, RateLimitLayer, RateLimitStats, RateLimiter};
-pub use spec::{BudgetSpec, Cost, LiveLimits, MAX_BUDGETS, Observation, RateLimitSpec, Refill};
+pub use layer::{
+    Admission, Meter, OffsetSource, RateLimit, RateLimitFuture, RateLimitLayer, RateLimitStats, RateLimiter,
+};
+pub use spec::{BudgetSpec, Cost, LiveLimit, LiveLimits, MAX_BUDGETS, Observation, RateLimitSpec, Refill};
 pub use store::{BudgetKey, BudgetStore, Draw, MemoryStore};

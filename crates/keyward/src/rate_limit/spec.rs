@@ -150,9 +150,12 @@ pub enum Observation {
 pub struct LiveLimits {
     /// The public path to `GET`.
     pub path: &'static str,
-    /// Reads `(budget index, limit, window)` triples from the response body.
-    pub parse: fn(&[u8]) -> Vec<(usize, u64, Duration)>,
+    /// Reads the live limits from the response body.
+    pub parse: fn(&[u8]) -> Vec<LiveLimit>,
 }
+
+/// `(budget index, limit, window)`: one live limit read from the exchange.
+pub type LiveLimit = (usize, u64, Duration);
 
 /// An exchange's rate limits: its budgets with their documented defaults, what each request
 /// costs, and how to read the server's own counters from response headers.

@@ -54,14 +54,15 @@ pub struct Draw {
 /// let spec = BudgetSpec::new("REQUESTS", 2, Refill::Window(Duration::from_secs(1)));
 /// let draw = Draw { key: BudgetKey { budget: 0, endpoint: None }, spec, limit: 2, cost: 2 };
 /// assert!(store.try_acquire(std::slice::from_ref(&draw), 0).is_ok());
-/// assert_eq!(store.try_acquire(&[draw], 10), Err(Duration::from_millis(990)));
+/// // Full until the next second, plus the boundary margin (a twentieth of the window).
+/// assert_eq!(store.try_acquire(&[draw], 10), Err(Duration::from_millis(1_040)));
 /// ```
 pub trait BudgetStore: fmt::Debug + Send + Sync + 'static {
     /// Spends every draw, all or nothing, or says how long to wait until all fit.
     fn try_acquire(&self, draws: &[Draw], now: u64) -> Result<(), Duration>;
 
-    /// Applies the server's count of used units.
-    fn observe_used(&self, key: &BudgetKey, spec: &BudgetSpec, used: u64, now: u64);
+    /// Applies the server's count of used units, reported for a request sent at `sent`.
+    fn observe_used(&self, key: &BudgetKey, spec: &BudgetSpec, used: u64, sent: u64);
 
     /// Marks a budget spent for the rest of its window.
     fn exhaust(&self, key: &BudgetKey, spec: &BudgetSpec, limit: u64, now: u64);
@@ -112,7 +113,11 @@ impl BudgetStore for MemoryStore {
             return Err(wait);
         }
         for draw in draws {
-            state.budgets.entry(draw.key.clone()).or_default().spend(draw.cost);
+            state
+                .budgets
+                .entry(draw.key.clone())
+                .or_default()
+                .spend(draw.spec.refill, draw.cost, now);
         }
         Ok(())
     }
