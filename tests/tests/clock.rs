@@ -135,6 +135,7 @@ async fn every_exchange_is_corrected_within_the_tolerance_and_refused_beyond_it(
         let Error::ClockSkew(ClockSkew {
             offset: Some(measured),
             tolerance,
+            ..
         }) = err
         else {
             panic!("{exchange}: expected a clock skew, got {err}");

@@ -163,8 +163,10 @@ async fn after_a_418_nothing_is_sent_until_the_ban_lifts() {
     let (clock, fixture, mock) = binance().await;
     let (preset, service) = client(&clock, &fixture);
     service.clone().oneshot(account(&mock)).await.unwrap();
-    // The other bot ignores the 429 and gets the IP banned.
-    spend_behind_its_back(&mock, 62).await;
+    // The other bot gets a 429, and keeps sending two seconds later: the IP is banned.
+    spend_behind_its_back(&mock, 59).await;
+    clock.advance(Duration::from_secs(2));
+    spend_behind_its_back(&mock, 1).await;
     let banned_until = mock.banned_until_ms().expect("the IP is banned");
 
     let err = service.clone().oneshot(account(&mock)).await.unwrap_err();

@@ -67,5 +67,5 @@ fn mock_without_credentials_says_which_variable_is_missing() {
         .output()
         .unwrap();
     assert_ne!(out.status.code(), Some(0));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("BINANCE_API_KEY is not set"));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("BINANCE_API_KEY is missing"));
 }

@@ -203,7 +203,18 @@ fn credentials_are_read_from_a_dot_env_file() {
     let dir = tempfile::tempdir().unwrap();
     let fixture = Fixture::new("okx", 2);
     let lines: Vec<String> = vars(&fixture).iter().map(|(k, v)| format!("{k}={v}")).collect();
-    std::fs::write(dir.path().join(".env"), lines.join("\n")).unwrap();
+    let dotenv = dir.path().join(".env");
+    std::fs::write(&dotenv, lines.join("\n")).unwrap();
+    // Readable by others, it is refused with the fix; private, it is used.
+    std::fs::set_permissions(&dotenv, std::os::unix::fs::PermissionsExt::from_mode(0o644)).unwrap();
+    let refused = keyward(
+        dir.path(),
+        &[],
+        &["sign", "okx", "GET", "https://www.okx.com/api/v5/account/balance"],
+    );
+    assert_ne!(refused.status, 0);
+    assert!(refused.stderr.contains("chmod 600"), "{}", refused.stderr);
+    std::fs::set_permissions(&dotenv, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
     let out = keyward(
         dir.path(),
         &[],
@@ -246,12 +257,12 @@ fn bad_input_gets_a_clear_message_and_a_non_zero_exit() {
         (
             vec![],
             vec!["sign", "okx", "GET", "https://www.okx.com/api/v5/account/balance"],
-            "OKX_API_KEY is not set",
+            "OKX_API_KEY is missing",
         ),
         (
             okx[..2].to_vec(),
             vec!["sign", "okx", "GET", "https://www.okx.com/api/v5/account/balance"],
-            "OKX_API_PASSPHRASE is not set",
+            "OKX_API_PASSPHRASE is missing",
         ),
         (
             vec![
@@ -287,7 +298,7 @@ fn bad_input_gets_a_clear_message_and_a_non_zero_exit() {
                 ("GATE_API_SECRET".into(), "  ".into()),
             ],
             vec!["sign", "gate", "GET", "https://api.gateio.ws/api/v4/spot/accounts"],
-            "GATE_API_SECRET is set but empty",
+            "GATE_API_SECRET is empty",
         ),
     ];
     for (vars, args, expected) in cases {

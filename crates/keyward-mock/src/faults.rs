@@ -53,6 +53,9 @@ pub enum Fault {
     /// Handle the request normally, but answer with an HTML error page instead of the exchange's
     /// JSON, as a misconfigured proxy or CDN in front of it would.
     NotJson,
+    /// Handle the request normally, but answer with a JSON body padded to this many bytes, as a
+    /// misrouted request to a bulk endpoint would get: far larger than any answer expected.
+    HugeBody(usize),
 }
 
 /// Faults drawn at random, for the requests that find the queue of injected faults empty.
@@ -113,7 +116,8 @@ pub(crate) struct Faults {
 
 #[derive(Debug, Default)]
 struct Pending {
-    queued: VecDeque<Fault>,
+    /// Faults for the next requests, each for any path or only for one.
+    queued: VecDeque<(Option<String>, Fault)>,
     plan: Option<(FaultPlan, SplitMix64)>,
 }
 
@@ -125,7 +129,11 @@ impl Faults {
     }
 
     pub(crate) fn push(&self, fault: Fault) {
-        self.lock().queued.push_back(fault);
+        self.lock().queued.push_back((None, fault));
+    }
+
+    pub(crate) fn push_for(&self, path: &str, fault: Fault) {
+        self.lock().queued.push_back((Some(path.to_owned()), fault));
     }
 
     pub(crate) fn set_plan(&self, plan: Option<FaultPlan>) {
@@ -135,10 +143,15 @@ impl Faults {
         });
     }
 
-    /// The fault for the request that just arrived, if one is due.
-    pub(crate) fn next(&self) -> Option<Fault> {
+    /// The fault for the request to `path` that just arrived, if one is due: the first queued
+    /// for any path or for this one, else a draw from the plan.
+    pub(crate) fn next(&self, path: &str) -> Option<Fault> {
         let mut pending = self.lock();
-        if let Some(fault) = pending.queued.pop_front() {
+        let due = pending
+            .queued
+            .iter()
+            .position(|(only, _)| only.as_deref().is_none_or(|only| only == path));
+        if let Some((_, fault)) = due.and_then(|index| pending.queued.remove(index)) {
             return Some(fault);
         }
         let (plan, generator) = pending.plan.as_mut()?;
@@ -187,11 +200,11 @@ mod tests {
         let faults = Faults::new(Some(FaultPlan::new(1).with(Fault::NotJson, 1.0)));
         faults.push(Fault::TruncatedBody);
         faults.push(Fault::ResetBeforeResponse);
-        assert_eq!(faults.next(), Some(Fault::TruncatedBody));
-        assert_eq!(faults.next(), Some(Fault::ResetBeforeResponse));
-        assert_eq!(faults.next(), Some(Fault::NotJson));
+        assert_eq!(faults.next("/"), Some(Fault::TruncatedBody));
+        assert_eq!(faults.next("/"), Some(Fault::ResetBeforeResponse));
+        assert_eq!(faults.next("/"), Some(Fault::NotJson));
         faults.set_plan(None);
-        assert_eq!(faults.next(), None);
+        assert_eq!(faults.next("/"), None);
     }
 
     #[test]
@@ -201,7 +214,7 @@ mod tests {
             .with(Fault::TruncatedBody, f64::NAN);
         let run = |plan: &FaultPlan| {
             let faults = Faults::new(Some(plan.clone()));
-            (0..4000).map(|_| faults.next()).collect::<Vec<_>>()
+            (0..4000).map(|_| faults.next("/")).collect::<Vec<_>>()
         };
         let first = run(&plan);
         assert_eq!(first, run(&plan), "same seed, same faults");

@@ -54,7 +54,7 @@ pub(crate) async fn respond(
         body: body.to_bytes(),
     };
 
-    let fault = state.faults.next();
+    let fault = state.faults.next(&wire.path);
     let reply = match &fault {
         Some(Fault::Status(status)) => Reply::rejected(Rejection::InjectedFault, *status, serde_json::json!({})),
         Some(Fault::ResetBeforeResponse) => {
@@ -113,6 +113,19 @@ fn answer(state: &State, reply: Reply, fault: Option<&Fault>) -> Response<MockBo
             MockBody::whole(Bytes::from_static(PROXY_ERROR_PAGE.as_bytes())),
         ),
         Some(Fault::TruncatedBody) => ("application/json", MockBody::truncated(json.clone())),
+        Some(Fault::HugeBody(size)) => {
+            // A JSON array of the answer repeated until it is `size` bytes.
+            let mut huge = Vec::with_capacity(size.saturating_add(json.len()));
+            huge.push(b'[');
+            while huge.len() < *size {
+                if huge.len() > 1 {
+                    huge.push(b',');
+                }
+                huge.extend_from_slice(&json);
+            }
+            huge.push(b']');
+            ("application/json", MockBody::whole(Bytes::from(huge)))
+        }
         _ => ("application/json", MockBody::whole(json.clone())),
     };
     let mut response = Response::new(body);

@@ -1,6 +1,7 @@
 //! A mock exchange that is serving.
 
 use crate::{
+    credentials::MockCredentials,
     faults::{Fault, FaultPlan},
     record::{RecordedOrder, RecordedRequest},
     state::State,
@@ -95,6 +96,25 @@ impl RunningMock {
     /// one per request.
     pub fn inject(&self, fault: Fault) {
         self.state.faults.push(fault);
+    }
+
+    /// Accepts `credentials` too, from now on (a rotated key during its handover). Fails, with
+    /// a message that never contains the secret, for credentials the exchange could not issue.
+    pub fn add_credentials(&self, credentials: MockCredentials) -> Result<(), String> {
+        let key = self.state.exchange.prepare_key(credentials)?;
+        self.state.add_key(key);
+        Ok(())
+    }
+
+    /// Stops accepting the key with `api_key` (revoked, or rotated out); whether it was accepted.
+    pub fn revoke(&self, api_key: &str) -> bool {
+        self.state.revoke_key(api_key)
+    }
+
+    /// Injects `fault` into the next request to `path` only (other requests pass it by): to hit
+    /// a client's call rather than, say, the clock probe it sends first.
+    pub fn inject_for(&self, path: &str, fault: Fault) {
+        self.state.faults.push_for(path, fault);
     }
 
     /// Replaces the plan of random faults (`None`: no random faults). Queued faults come first.

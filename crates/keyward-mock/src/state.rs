@@ -12,7 +12,7 @@ use ed25519_dalek::VerifyingKey;
 use std::{
     collections::HashMap,
     sync::{
-        Mutex, MutexGuard,
+        Arc, Mutex, MutexGuard, RwLock,
         atomic::{AtomicU64, Ordering},
     },
 };
@@ -35,7 +35,8 @@ pub(crate) struct State {
     pub(crate) limits: Limits,
     /// Set once the server stops accepting: held answers and idle connections end early.
     pub(crate) stopping: tokio::sync::watch::Sender<bool>,
-    keys: Vec<Key>,
+    /// Accepted keys; a test may add and revoke keys while the mock runs (key rotation).
+    keys: RwLock<Vec<Arc<Key>>>,
     journal: Mutex<Journal>,
     last_nonces: Mutex<HashMap<String, u64>>,
     order_sequence: AtomicU64,
@@ -61,7 +62,7 @@ impl State {
             faults,
             limits,
             stopping: tokio::sync::watch::Sender::new(false),
-            keys,
+            keys: RwLock::new(keys.into_iter().map(Arc::new).collect()),
             journal: Mutex::default(),
             last_nonces: Mutex::default(),
             order_sequence: AtomicU64::new(1),
@@ -70,8 +71,24 @@ impl State {
 
     /// The accepted key with this API key. API keys are public identifiers (they travel in a
     /// header), so an ordinary comparison is fine here; secrets are compared in constant time.
-    pub(crate) fn key(&self, api_key: &str) -> Option<&Key> {
-        self.keys.iter().find(|key| key.credentials.api_key() == api_key)
+    pub(crate) fn key(&self, api_key: &str) -> Option<Arc<Key>> {
+        let keys = self.keys.read().unwrap_or_else(|poisoned| poisoned.into_inner());
+        keys.iter().find(|key| key.credentials.api_key() == api_key).cloned()
+    }
+
+    /// Accepts `key` too (replacing an accepted key with the same API key).
+    pub(crate) fn add_key(&self, key: Key) {
+        let mut keys = self.keys.write().unwrap_or_else(|poisoned| poisoned.into_inner());
+        keys.retain(|accepted| accepted.credentials.api_key() != key.credentials.api_key());
+        keys.push(Arc::new(key));
+    }
+
+    /// Stops accepting the key with this API key; whether there was one.
+    pub(crate) fn revoke_key(&self, api_key: &str) -> bool {
+        let mut keys = self.keys.write().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let before = keys.len();
+        keys.retain(|accepted| accepted.credentials.api_key() != api_key);
+        keys.len() != before
     }
 
     /// A fresh order sequence number, for exchange order ids.

@@ -280,11 +280,12 @@ async fn the_interval_waits_on_the_clock_and_stops_with_its_handle() {
         .unwrap();
     let task = rotating.rotate_every(Duration::from_secs(3600));
     vault.put(Ok(generation(2)));
-    for _ in 0..1_000 {
+    // Virtual sleeps take a moment of real time each (to let requests in flight land).
+    for _ in 0..2_000 {
         if vault.loads() >= 4 {
             break;
         }
-        tokio::task::yield_now().await;
+        tokio::time::sleep(Duration::from_millis(1)).await;
     }
     assert!(vault.loads() >= 4, "{} loads", vault.loads());
     assert_eq!(rotating.fingerprint(), generation(2).fingerprint());
@@ -293,9 +294,7 @@ async fn the_interval_waits_on_the_clock_and_stops_with_its_handle() {
 
     task.stop();
     let loads = vault.loads();
-    for _ in 0..100 {
-        tokio::task::yield_now().await;
-    }
+    tokio::time::sleep(Duration::from_millis(50)).await;
     assert_eq!(vault.loads(), loads, "no reload after the handle is dropped");
 }
 
@@ -310,7 +309,7 @@ async fn the_interval_has_a_floor() {
         .unwrap();
     let _task = rotating.rotate_every(Duration::ZERO);
     while vault.loads() < 3 {
-        tokio::task::yield_now().await;
+        tokio::time::sleep(Duration::from_millis(1)).await;
     }
     assert!(clock.slept() >= Duration::from_secs(2), "{:?}", clock.slept());
 }
@@ -326,11 +325,11 @@ async fn the_interval_task_ends_when_the_credentials_are_dropped() {
         .unwrap();
     let task = rotating.rotate_every(Duration::from_secs(60));
     drop(rotating);
-    for _ in 0..100 {
+    for _ in 0..2_000 {
         if task.is_finished() {
             break;
         }
-        tokio::task::yield_now().await;
+        tokio::time::sleep(Duration::from_millis(1)).await;
     }
     assert!(task.is_finished());
 }

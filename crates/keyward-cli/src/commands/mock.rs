@@ -19,6 +19,12 @@ pub(crate) struct Mock {
     /// Run the exchange's clock this many milliseconds ahead of the local clock (negative: behind).
     #[arg(long, value_name = "MS", default_value_t = 0, allow_hyphen_values = true)]
     offset_ms: i64,
+    /// Replace the exchange's primary budget (Binance: request weight) with N units per window.
+    #[arg(long, value_name = "N", requires = "weight_window_s")]
+    weight_limit: Option<u64>,
+    /// The window of --weight-limit, in seconds.
+    #[arg(long, value_name = "S", requires = "weight_limit", value_parser = clap::value_parser!(u64).range(1..))]
+    weight_window_s: Option<u64>,
 }
 
 fn fail(message: impl std::fmt::Display) -> ExitCode {
@@ -49,13 +55,14 @@ impl Mock {
                 Ok(builder) => builder,
                 Err(err) => return fail(err),
             };
-            let mock = match builder
+            let mut builder = builder
                 .credentials(accepted)
                 .port(self.port)
-                .clock_offset_ms(self.offset_ms)
-                .start()
-                .await
-            {
+                .clock_offset_ms(self.offset_ms);
+            if let (Some(limit), Some(window)) = (self.weight_limit, self.weight_window_s) {
+                builder = builder.weight_limit(limit, std::time::Duration::from_secs(window));
+            }
+            let mock = match builder.start().await {
                 Ok(mock) => mock,
                 Err(err) => return fail(format!("cannot start on port {}: {err}", self.port)),
             };

@@ -302,7 +302,7 @@ impl Protocol for Binance {
         }
 
         let total_params = format!("{query}{body}");
-        if !Self::signature_matches(key, &total_params, &raw_signature) {
+        if !Self::signature_matches(&key, &total_params, &raw_signature) {
             return Err(error(
                 Rejection::BadSignature,
                 StatusCode::BAD_REQUEST,

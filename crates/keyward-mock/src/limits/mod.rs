@@ -15,6 +15,10 @@ mod meter;
 use meter::Meter;
 use std::{collections::HashMap, sync::Mutex};
 
+/// How long after a 429 requests already in flight may still arrive without a ban: a client
+/// that backs off within a second is backing off; Binance bans clients that keep sending.
+pub(crate) const STRAGGLER_GRACE_MS: i64 = 1_000;
+
 /// Binance's first IP ban and its longest: "IP bans are tracked and scale in duration for repeat
 /// offenders, from 2 minutes to 3 days". Each ban doubles the previous one.
 const FIRST_BAN_MS: i64 = 2 * 60_000;
@@ -203,6 +207,8 @@ struct Counters {
     meters: HashMap<(usize, String), Meter>,
     /// The end of the `Retry-After` of the last 429 from a banning budget.
     throttled_until_ms: Option<i64>,
+    /// When that 429 was sent.
+    throttled_at_ms: i64,
     banned_until_ms: Option<i64>,
     bans_so_far: u32,
 }
@@ -255,8 +261,10 @@ impl Limits {
         if let Some((budget, meter, retry_after_ms)) = refusal {
             let usages = self.usages(&counters, charges, now_ms);
             if budget.bans {
-                if counters.throttled_until_ms.is_some_and(|until| until > now_ms) {
-                    // Still sending inside the Retry-After of an earlier 429: Binance bans the IP.
+                let backing_off = now_ms - counters.throttled_at_ms <= STRAGGLER_GRACE_MS;
+                if counters.throttled_until_ms.is_some_and(|until| until > now_ms) && !backing_off {
+                    // Still sending inside the Retry-After of an earlier 429, well after it:
+                    // Binance bans the IP ("failing to back off after receiving 429s").
                     let ban_ms = FIRST_BAN_MS
                         .saturating_mul(1_i64 << counters.bans_so_far.min(20))
                         .min(LONGEST_BAN_MS);
@@ -265,6 +273,9 @@ impl Limits {
                     let until_ms = now_ms.saturating_add(ban_ms);
                     counters.banned_until_ms = Some(until_ms);
                     return Admission::Banned { until_ms, now_ms };
+                }
+                if counters.throttled_until_ms.is_none_or(|until| until <= now_ms) {
+                    counters.throttled_at_ms = now_ms;
                 }
                 counters.throttled_until_ms = Some(now_ms.saturating_add(retry_after_ms));
             }
@@ -386,11 +397,14 @@ mod tests {
                 60_000 - (now + 1).rem_euclid(60_000),
                 "until the window ends"
             );
-            let Admission::Banned { until_ms, .. } = limits.admit(now + 2, &heavy) else {
+            // A straggler in flight when the 429 was sent is refused, not banned.
+            assert!(matches!(limits.admit(now + 2, &heavy), Admission::Throttled { .. }));
+            let late = now + 2 + STRAGGLER_GRACE_MS;
+            let Admission::Banned { until_ms, .. } = limits.admit(late, &heavy) else {
                 panic!("kept sending during the Retry-After");
             };
             let expected = (FIRST_BAN_MS << ban).min(LONGEST_BAN_MS);
-            assert_eq!(until_ms - (now + 2), expected, "ban {ban}");
+            assert_eq!(until_ms - late, expected, "ban {ban}");
             assert_eq!(
                 limits.admit(until_ms - 1, &[]),
                 Admission::Banned {

@@ -135,10 +135,14 @@ async fn binance_answers_429_then_bans_a_client_that_keeps_sending_and_lifts_the
             Please use WebSocket Streams for live updates to avoid polling the API."})
     );
 
-    // Sending again inside the Retry-After: an IP ban, 2 minutes the first time.
-    time.advance(1_000);
+    // A straggler right behind the 429 (in flight when it was sent) is refused, not banned.
+    time.advance(500);
+    assert_eq!(call(&mock, Method::GET, "/api/v3/time").await.status, 429);
+
+    // Still sending inside the Retry-After, two seconds on: an IP ban, 2 minutes the first time.
+    time.advance(1_500);
     let banned = call(&mock, Method::GET, "/api/v3/time").await;
-    let until = T0 + 1_000 + 120_000;
+    let until = T0 + 2_000 + 120_000;
     assert_eq!(banned.status, 418);
     assert_eq!(banned.header_number("retry-after"), 120);
     assert_eq!(
@@ -168,6 +172,7 @@ async fn binance_answers_429_then_bans_a_client_that_keeps_sending_and_lifts_the
         assert_eq!(call(&mock, Method::GET, "/api/v3/time").await.status, 200);
     }
     assert_eq!(call(&mock, Method::GET, "/api/v3/time").await.status, 429);
+    time.advance(2_000);
     let again = call(&mock, Method::GET, "/api/v3/time").await;
     assert_eq!((again.status, again.header_number("retry-after")), (418, 240));
 
@@ -177,7 +182,7 @@ async fn binance_answers_429_then_bans_a_client_that_keeps_sending_and_lifts_the
             .iter()
             .filter(|v| **v == Verdict::Rejected(Rejection::RateLimited))
             .count(),
-        2
+        3
     );
     assert_eq!(
         verdicts

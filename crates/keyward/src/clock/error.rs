@@ -20,12 +20,37 @@ pub struct ClockSkew {
     pub offset: Option<i64>,
     /// The largest offset this client accepts.
     pub tolerance: Duration,
+    /// Why the offset could not be measured, when it could not.
+    pub cause: Option<String>,
 }
 
 impl ClockSkew {
     /// A skew of `offset` ms (or an unmeasurable one) against `tolerance`.
     pub fn new(offset: Option<i64>, tolerance: Duration) -> Self {
-        Self { offset, tolerance }
+        Self {
+            offset,
+            tolerance,
+            cause: None,
+        }
+    }
+
+    /// An offset that could not be measured, and why (never containing a secret).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use keyward::clock::ClockSkew;
+    /// use std::time::Duration;
+    ///
+    /// let skew = ClockSkew::unmeasurable(Duration::from_secs(60), "its server-time endpoint answered 503");
+    /// assert!(skew.to_string().contains("answered 503"));
+    /// ```
+    pub fn unmeasurable(tolerance: Duration, cause: impl Into<String>) -> Self {
+        Self {
+            offset: None,
+            tolerance,
+            cause: Some(cause.into()),
+        }
     }
 }
 
@@ -43,8 +68,10 @@ impl fmt::Display for ClockSkew {
             ),
             None => write!(
                 f,
-                "clock skew: the offset to the exchange's clock cannot be measured (its server-time endpoint did \
-                 not answer); nothing was sent"
+                "clock skew: the offset to the exchange's clock cannot be measured ({}); nothing was sent",
+                self.cause
+                    .as_deref()
+                    .unwrap_or("its server-time endpoint did not answer")
             ),
         }
     }

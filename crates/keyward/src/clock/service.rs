@@ -220,12 +220,22 @@ impl Shared {
             Ok(response) => (server_time.parse)(response.body()),
             Err(error) => {
                 tracing::warn!(exchange = self.exchange.name(), %error, "the server-time request failed");
-                return Err(unmeasurable);
+                return Err(ClockSkew::unmeasurable(
+                    self.tolerance,
+                    format!("its server-time endpoint {} failed: {error}", server_time.path),
+                ));
             }
         };
         let Some(server_millis) = server_millis else {
             tracing::warn!(exchange = self.exchange.name(), "the server-time answer cannot be read");
-            return Err(unmeasurable);
+            return Err(ClockSkew::unmeasurable(
+                self.tolerance,
+                format!(
+                    "the answer of {} is not {}'s server time; check that the base URL is the exchange's API",
+                    server_time.path,
+                    self.exchange.name()
+                ),
+            ));
         };
         let midpoint_micros = (i128::from(sent_micros) + i128::from(received_micros)) / 2;
         let offset_micros = i128::from(server_millis) * 1000 - midpoint_micros;

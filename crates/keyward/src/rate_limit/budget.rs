@@ -160,12 +160,6 @@ impl BudgetState {
         }
     }
 
-    /// Marks the budget as spent for the rest of the window (after a 429).
-    pub fn exhaust(&mut self, refill: Refill, limit: u64, now: u64) {
-        self.roll(refill, now);
-        self.used = self.used.max(limit as f64);
-    }
-
     /// Units spent in the current window (or the counter's level), rounded up.
     pub fn used(&self) -> u64 {
         self.used.ceil() as u64

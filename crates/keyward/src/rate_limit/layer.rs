@@ -1,7 +1,9 @@
 //! The rate-limit layer: waits for budget instead of failing, learns from the server's
 //! counters, honours `Retry-After`, and stops sending during a ban.
 
-use super::{Banned, BudgetKey, BudgetStore, Draw, MAX_BUDGETS, MemoryStore, Observation, RateLimitSpec, Refill};
+use super::{
+    Banned, BudgetKey, BudgetSpec, BudgetStore, Draw, MAX_BUDGETS, MemoryStore, Observation, RateLimitSpec, Refill,
+};
 use crate::{
     Error,
     clock::{Clock, SystemClock},
@@ -165,8 +167,7 @@ impl RateLimiter {
 
     /// The limit of budget `index` now: the live one when loaded, else the documented default.
     pub fn limit(&self, index: usize) -> Option<u64> {
-        let spec = self.inner.spec.budgets.get(index)?;
-        Some(self.live(index).map_or(spec.limit, |(limit, _)| limit))
+        self.budget(index).map(|(_, limit)| limit)
     }
 
     fn live(&self, index: usize) -> Option<(u64, Duration)> {
@@ -181,11 +182,29 @@ impl RateLimiter {
 
     /// Exchange time, in Unix ms.
     fn now(&self) -> u64 {
-        let local = self.inner.clock.unix_millis();
+        self.exchange_time(self.inner.clock.unix_millis())
+    }
+
+    /// The exchange time of the local time `local`, by the offset estimate known now.
+    fn exchange_time(&self, local: u64) -> u64 {
         match self.inner.offset.as_ref().and_then(|offset| offset()) {
             Some(offset) => local.saturating_add_signed(offset),
             None => local,
         }
+    }
+
+    /// Budget `index` as in force now: the live limit and window when loaded, else the
+    /// documented ones.
+    fn budget(&self, index: usize) -> Option<(BudgetSpec, u64)> {
+        let mut budget = *self.inner.spec.budgets.get(index)?;
+        let mut limit = budget.limit;
+        if let Some((live_limit, window)) = self.live(index) {
+            limit = live_limit;
+            if let Refill::Window(_) = budget.refill {
+                budget.refill = Refill::Window(window);
+            }
+        }
+        Some((budget, limit))
     }
 
     fn draws(&self, request: &http::Request<Bytes>) -> Vec<Draw> {
@@ -195,21 +214,12 @@ impl RateLimiter {
             request.uri().path(),
             request.uri().query().unwrap_or(""),
         );
-        spec.budgets
-            .iter()
-            .enumerate()
+        (0..spec.budgets.len())
             .zip(cost.units())
             .filter(|(_, units)| **units > 0)
-            .map(|((index, budget), units)| {
-                let mut budget = *budget;
-                let mut limit = budget.limit;
-                if let Some((live_limit, window)) = self.live(index) {
-                    limit = live_limit;
-                    if let Refill::Window(_) = budget.refill {
-                        budget.refill = Refill::Window(window);
-                    }
-                }
-                Draw {
+            .filter_map(|(index, units)| {
+                let (budget, limit) = self.budget(index)?;
+                Some(Draw {
                     key: BudgetKey {
                         budget: index,
                         endpoint: budget.per_endpoint.then(|| request.uri().path().to_owned()),
@@ -217,7 +227,7 @@ impl RateLimiter {
                     spec: budget,
                     limit,
                     cost: *units,
-                }
+                })
             })
             .collect()
     }
@@ -229,7 +239,7 @@ impl RateLimiter {
     }
 
     /// Waits until the request's budgets allow it and no hold is in force; fails at once during
-    /// a ban. Returns the exchange time at which the budgets were spent.
+    /// a ban. Returns the local time at which the budgets were spent.
     async fn acquire(&self, draws: &[Draw]) -> Result<u64, Error> {
         loop {
             let now = self.now();
@@ -241,20 +251,40 @@ impl RateLimiter {
                 }));
             }
             if let Some(until) = self.inner.store.held_until().filter(|until| *until > now) {
+                tracing::debug!(
+                    target: "keyward::rate_limit",
+                    exchange = self.inner.exchange.name(),
+                    wait_ms = until - now,
+                    "holding for a Retry-After"
+                );
                 self.wait(Duration::from_millis(until - now)).await;
                 continue;
             }
             match self.inner.store.try_acquire(draws, now) {
-                Ok(()) => return Ok(now),
-                Err(wait) => self.wait(wait).await,
+                Ok(()) => return Ok(self.inner.clock.unix_millis()),
+                Err(wait) => {
+                    tracing::debug!(
+                        target: "keyward::rate_limit",
+                        exchange = self.inner.exchange.name(),
+                        wait_ms = u64::try_from(wait.as_millis()).unwrap_or(u64::MAX),
+                        budgets = ?draws.iter().map(|draw| (draw.spec.name, draw.limit, draw.cost)).collect::<Vec<_>>(),
+                        "waiting for budget"
+                    );
+                    self.wait(wait).await;
+                }
             }
         }
     }
 
-    /// Learns from the outcome of a request sent at `sent`: the server's counters, a 429's
-    /// `Retry-After`, a ban.
+    /// Learns from the outcome of a request sent at local time `sent`: the server's counters, a
+    /// 429's `Retry-After`, a ban.
+    ///
+    /// The server's counts are applied to the window of the send time in exchange time by the
+    /// offset known *now*: the first requests of a client go out before its clock offset is
+    /// measured, and their counts must land in the window the exchange counted them in.
     fn learn(&self, draws: &[Draw], sent: u64, result: &Result<http::Response<Bytes>, Error>) {
         let now = self.now();
+        let sent = self.exchange_time(sent);
         match result {
             Ok(response) => {
                 let mut observations = Vec::new();
@@ -266,13 +296,13 @@ impl RateLimiter {
             }
             Err(Error::Exchange(err)) => match &err.kind {
                 ExchangeErrorKind::RateLimited { retry_after } => {
+                    // The answer does not say which budget ran out, so no budget is marked spent
+                    // (marking a five-minute budget spent would stall the client for minutes): the
+                    // hold waits out exactly what the exchange asked.
                     self.inner.counters.rate_limited.fetch_add(1, Ordering::Relaxed);
                     self.inner
                         .store
                         .hold_until(now + millis(retry_after.unwrap_or(DEFAULT_HOLD)));
-                    for draw in draws {
-                        self.inner.store.exhaust(&draw.key, &draw.spec, draw.limit, now);
-                    }
                 }
                 ExchangeErrorKind::Banned { retry_after } => {
                     self.inner.counters.bans.fetch_add(1, Ordering::Relaxed);
@@ -295,7 +325,9 @@ impl RateLimiter {
             }
             _ => return,
         };
-        let Some(spec) = self.inner.spec.budgets.get(budget) else {
+        // The window in force, not the documented one: a count must land in the same windows
+        // the requests were spent in.
+        let Some((spec, _)) = self.budget(budget) else {
             return;
         };
         let key = BudgetKey {
@@ -303,7 +335,7 @@ impl RateLimiter {
             endpoint: spec.per_endpoint.then(|| endpoint.unwrap_or_default().to_owned()),
         };
         if let Some(used) = used {
-            self.inner.store.observe_used(&key, spec, used, sent);
+            self.inner.store.observe_used(&key, &spec, used, sent);
         }
     }
 

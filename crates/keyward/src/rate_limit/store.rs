@@ -64,9 +64,6 @@ pub trait BudgetStore: fmt::Debug + Send + Sync + 'static {
     /// Applies the server's count of used units, reported for a request sent at `sent`.
     fn observe_used(&self, key: &BudgetKey, spec: &BudgetSpec, used: u64, sent: u64);
 
-    /// Marks a budget spent for the rest of its window.
-    fn exhaust(&self, key: &BudgetKey, spec: &BudgetSpec, limit: u64, now: u64);
-
     /// Holds every request until `until` (a `Retry-After`); keeps the later of two holds.
     fn hold_until(&self, until: u64);
 
@@ -122,20 +119,12 @@ impl BudgetStore for MemoryStore {
         Ok(())
     }
 
-    fn observe_used(&self, key: &BudgetKey, spec: &BudgetSpec, used: u64, now: u64) {
+    fn observe_used(&self, key: &BudgetKey, spec: &BudgetSpec, used: u64, sent: u64) {
         self.lock()
             .budgets
             .entry(key.clone())
             .or_default()
-            .observe_used(spec.refill, used, now);
-    }
-
-    fn exhaust(&self, key: &BudgetKey, spec: &BudgetSpec, limit: u64, now: u64) {
-        self.lock()
-            .budgets
-            .entry(key.clone())
-            .or_default()
-            .exhaust(spec.refill, limit, now);
+            .observe_used(spec.refill, used, sent);
     }
 
     fn hold_until(&self, until: u64) {

@@ -40,6 +40,11 @@ pub(crate) fn after_failure(error: &Error, read: bool) -> Outcome {
             // Timeout, reset, I/O, or an answer we could not read: the request may have executed.
             _ => Outcome::Ambiguous,
         },
+        // The clock offset could not be measured (the time endpoint failed): nothing was sent,
+        // and the next attempt measures again.
+        Error::ClockSkew(skew) if skew.offset.is_none() => Outcome::Retry {
+            at_least: Duration::ZERO,
+        },
         // Refused before sending (guard, credentials, signing, audit, clock, ban), or already
         // decided by another retry layer: the same request would be refused again.
         _ => Outcome::Fail,

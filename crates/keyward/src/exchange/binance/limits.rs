@@ -141,21 +141,36 @@ fn query_param<'a>(query: &'a str, name: &str) -> Option<&'a str> {
         .find_map(|(key, value)| (key == name).then_some(value))
 }
 
-/// Reads the server's counts: the weight used this minute, the orders placed in 10 s and today.
+/// Reads the server's counts: the weight used in the weight window, the orders placed in the
+/// short and the daily order windows.
+///
+/// Binance names these headers after the limit's interval (`X-MBX-USED-WEIGHT-1M`,
+/// `X-MBX-ORDER-COUNT-10S`, `X-MBX-ORDER-COUNT-1D`), and the interval is whatever the live
+/// limits say, so any interval is read: the weight header is the weight budget's, an order-count
+/// header counted in days the daily budget's, any other the short one's. The bare
+/// `X-MBX-USED-WEIGHT` (no interval) is a legacy cumulative count and is ignored.
 fn observe(headers: &HeaderMap, seen: &mut Vec<Observation>) {
-    for (budget, name) in [
-        (REQUEST_WEIGHT, "x-mbx-used-weight-1m"),
-        (ORDERS_PER_10S, "x-mbx-order-count-10s"),
-        (ORDERS_PER_DAY, "x-mbx-order-count-1d"),
-    ] {
-        if let Some(used) = header_u64(headers, name) {
+    for (name, value) in headers {
+        let name = name.as_str();
+        let (budget, interval) = if let Some(interval) = name.strip_prefix("x-mbx-used-weight-") {
+            (REQUEST_WEIGHT, interval)
+        } else if let Some(interval) = name.strip_prefix("x-mbx-order-count-") {
+            let budget = if interval.ends_with('d') {
+                ORDERS_PER_DAY
+            } else {
+                ORDERS_PER_10S
+            };
+            (budget, interval)
+        } else {
+            continue;
+        };
+        let well_formed = interval.len() >= 2
+            && interval[..interval.len() - 1].bytes().all(|b| b.is_ascii_digit())
+            && matches!(interval.as_bytes()[interval.len() - 1], b's' | b'm' | b'h' | b'd');
+        if let (true, Some(used)) = (well_formed, value.to_str().ok().and_then(|v| v.trim().parse().ok())) {
             seen.push(Observation::Used { budget, used });
         }
     }
-}
-
-fn header_u64(headers: &HeaderMap, name: &str) -> Option<u64> {
-    headers.get(name)?.to_str().ok()?.trim().parse().ok()
 }
 
 #[derive(Deserialize)]
@@ -404,5 +419,29 @@ mod tests {
         assert!(LIMITS.budgets.len() <= crate::rate_limit::MAX_BUDGETS);
         assert_eq!(LIMITS.budgets[REQUEST_WEIGHT].name, "REQUEST_WEIGHT");
         assert_eq!(LIMITS.budgets[RAW_REQUESTS].name, "RAW_REQUESTS");
+    }
+
+    #[test]
+    fn weight_headers_of_any_interval_are_read() {
+        let mut headers = HeaderMap::new();
+        headers.insert("x-mbx-used-weight-5s", "180".parse().unwrap());
+        headers.insert("x-mbx-used-weight", "99999".parse().unwrap());
+        headers.insert("x-mbx-order-count-1d", "7".parse().unwrap());
+        let mut seen = Vec::new();
+        observe(&headers, &mut seen);
+        seen.sort_by_key(|o| format!("{o:?}"));
+        assert_eq!(
+            seen,
+            [
+                Observation::Used {
+                    budget: REQUEST_WEIGHT,
+                    used: 180
+                },
+                Observation::Used {
+                    budget: ORDERS_PER_DAY,
+                    used: 7
+                }
+            ]
+        );
     }
 }
