@@ -28,7 +28,7 @@ pub type Sleep = Pin<Box<dyn Future<Output = ()> + Send + 'static>>;
 /// use std::time::Duration;
 ///
 /// let clock = VirtualClock::at_unix_millis(1_700_000_000_000);
-/// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+/// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
 /// clock.sleep(Duration::from_secs(60)).await; // returns at once, a minute later
 /// # });
 /// assert_eq!(clock.unix_millis(), 1_700_000_060_000);
@@ -107,7 +107,8 @@ const SETTLE: Duration = Duration::from_millis(2);
 /// A sleep of `d` started at virtual time `t` moves the clock to at least `t + d` and returns
 /// after 2 ms of real time (which lets requests in flight land first); concurrent sleepers that
 /// started at the same time and sleep the same duration move it once, not once each, as in real
-/// time. Clones share the same time.
+/// time. Clones share the same time. Sleeping needs a tokio runtime with its time driver enabled
+/// (`#[tokio::test]` and `#[tokio::main]` enable it).
 ///
 /// # Example
 ///

@@ -31,7 +31,7 @@
 //! use std::sync::Arc;
 //! use tower::{ServiceBuilder, ServiceExt, service_fn};
 //!
-//! # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+//! # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
 //! let clock = VirtualClock::now();
 //! let limiter = RateLimiter::new(exchange::by_name("kraken").unwrap()).clock(Arc::new(clock.clone()));
 //! let service = ServiceBuilder::new()

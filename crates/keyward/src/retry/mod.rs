@@ -58,7 +58,7 @@
 //! use std::{sync::Arc, time::Duration};
 //! use tower::{ServiceBuilder, ServiceExt, service_fn};
 //!
-//! # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+//! # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
 //! // An exchange that fails the first two attempts of every request with a 503.
 //! let exchange = service_fn(|request: http::Request<Bytes>| async move {
 //!     match request.extensions().get::<Attempt>() {
