@@ -7,12 +7,14 @@
 //!    [`Ambiguous`](crate::retry::Ambiguous) instead of sending it twice;
 //! 3. [`RateLimit`]: spends the exchange's budgets, waiting when they are spent; fails fast
 //!    during a ban;
-//! 4. [`ClockCorrection`]: stamps each attempt with the exchange's time; resyncs and resends
+//! 4. [`ReloadOnRejection`], when asked for with [`Preset::reload_on_rejection`]: reloads the
+//!    credentials once when the exchange rejects the key, and re-sends once with the new one;
+//! 5. [`ClockCorrection`]: stamps each attempt with the exchange's time; resyncs and resends
 //!    once after a timestamp rejection;
-//! 5. [`Sign`]: signs each attempt afresh with the credentials current at that moment;
-//! 6. [`AttemptAudit`]: records each attempt as sent (signing parameters masked);
-//! 7. [`Classify`]: turns exchange error responses into typed errors;
-//! 8. the transport you give it.
+//! 6. [`Sign`]: signs each attempt afresh with the credentials current at that moment;
+//! 7. [`AttemptAudit`]: records each attempt as sent (signing parameters masked);
+//! 8. [`Classify`]: turns exchange error responses into typed errors;
+//! 9. the transport you give it.
 //!
 //! The order matters: every retry goes through the limiter and is stamped and signed afresh;
 //! the limiter's budget windows follow the exchange's clock (from the clock layer's estimate);
@@ -39,7 +41,7 @@ use crate::{
     audit::{AttemptAudit, AttemptAuditLayer},
     classify::{Classify, ClassifyLayer},
     clock::{Clock, ClockCorrection, ClockLayer, ClockOffset, SystemClock},
-    credentials::CredentialSource,
+    credentials::{CredentialSource, ReloadOnRejection, ReloadOnRejectionLayer, RotatingCredentials},
     exchange::Exchange,
     guard::{Guard, GuardLayer, GuardPolicy},
     rate_limit::{RateLimit, RateLimitLayer, RateLimiter},
@@ -51,7 +53,8 @@ use tower::ServiceBuilder;
 use tower_layer::Layer;
 
 /// The service a [`Preset`] builds around a transport `T`.
-pub type PresetService<T, C> = Guard<Retry<RateLimit<ClockCorrection<Sign<AttemptAudit<Classify<T>>, C>>>>>;
+pub type PresetService<T, C> =
+    Guard<Retry<RateLimit<ReloadOnRejection<ClockCorrection<Sign<AttemptAudit<Classify<T>>, C>>>>>>;
 
 /// What a preset's layers did, for summaries.
 ///
@@ -85,6 +88,7 @@ pub struct Preset<C> {
     limiter: RateLimiter,
     clock_layer: ClockLayer,
     retry: RetryLayer,
+    reload: ReloadOnRejectionLayer,
 }
 
 impl<C: CredentialSource + Clone> Preset<C> {
@@ -100,6 +104,7 @@ impl<C: CredentialSource + Clone> Preset<C> {
             limiter: RateLimiter::new(exchange).exchange_offset(move || offset.offset_millis()),
             clock_layer,
             retry: RetryLayer::new(exchange),
+            reload: ReloadOnRejectionLayer::off(),
         }
     }
 
@@ -174,6 +179,18 @@ impl<C: CredentialSource + Clone> Preset<C> {
     }
 }
 
+impl Preset<RotatingCredentials> {
+    /// Reloads the credentials once when the exchange rejects the key as invalid, and re-sends
+    /// the request once with the new key: see [`ReloadOnRejection`]. Off by default.
+    ///
+    /// It reloads the same [`RotatingCredentials`] the preset signs with, so the two cannot
+    /// disagree about which key signed a request.
+    pub fn reload_on_rejection(mut self) -> Self {
+        self.reload = ReloadOnRejectionLayer::new(self.credentials.clone());
+        self
+    }
+}
+
 impl<C> fmt::Debug for Preset<C> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Preset")
@@ -193,6 +210,7 @@ impl<T, C: CredentialSource + Clone> Layer<T> for Preset<C> {
             .layer(GuardLayer::with_policy(self.exchange, self.policy.clone()))
             .layer(self.retry.clone())
             .layer(RateLimitLayer::with_limiter(self.limiter.clone()))
+            .layer(self.reload.clone())
             .layer(self.clock_layer.clone())
             .layer(SignLayer::new(self.exchange, self.credentials.clone()))
             .layer(AttemptAuditLayer::new(self.exchange))

@@ -30,12 +30,14 @@
 mod fingerprint;
 
 mod error;
+pub mod reload;
 mod rotating;
 mod source;
 pub mod sources;
 
 pub use error::CredentialError;
 pub use fingerprint::Fingerprint;
+pub use reload::{ReloadOnRejection, ReloadOnRejectionLayer};
 pub use rotating::{
     DEFAULT_KEY_AGE_WARNING, DEFAULT_MAX_KEY_AGE, KeyAge, KeyAgeBasis, KeyAgePolicy, KeyAgeStatus, MIN_ROTATION_PERIOD,
     RotatingCredentials, RotatingCredentialsBuilder, Rotation, RotationTask,
