@@ -44,6 +44,11 @@ enum Command {
     ///
     /// It accepts the credentials found as for `keyward sign`.
     Mock(commands::mock::Mock),
+    /// Preflight: clock offset, key permissions, IP restriction, key age, egress IP and
+    /// credential hygiene, one line each with the fix; exits 1 if any check fails.
+    ///
+    /// Credentials as for `keyward sign`.
+    Check(commands::check::CheckArgs),
 }
 
 impl Command {
@@ -53,6 +58,7 @@ impl Command {
             Self::Sign(sign) => sign.run(),
             Self::Call(call) => call.run(),
             Self::Mock(mock) => mock.run(),
+            Self::Check(check) => check.run(),
         }
     }
 }

@@ -6,11 +6,12 @@ use crate::{
     exchange::{self, Protocol},
     faults::{FaultPlan, Faults},
     limits::Limits,
+    permissions::MockKeyPermissions,
     running::RunningMock,
     server,
     state::State,
 };
-use std::{fmt, io, net::SocketAddr, sync::Arc, time::Duration};
+use std::{collections::HashMap, fmt, io, net::SocketAddr, sync::Arc, time::Duration};
 use tokio::net::TcpListener;
 
 /// Entry point: a mock of one exchange, configured through its [`Builder`].
@@ -48,6 +49,7 @@ impl MockExchange {
             primary_budget: None,
             rate_limited: true,
             fault_plan: None,
+            key_permissions: HashMap::new(),
         })
     }
 
@@ -73,6 +75,8 @@ pub struct Builder {
     primary_budget: Option<(u64, i64)>,
     rate_limited: bool,
     fault_plan: Option<FaultPlan>,
+    /// Set by `Builder::key_permissions` (permissions.rs).
+    pub(crate) key_permissions: HashMap<String, MockKeyPermissions>,
 }
 
 impl fmt::Debug for Builder {
@@ -86,6 +90,7 @@ impl fmt::Debug for Builder {
             .field("primary_budget", &self.primary_budget)
             .field("rate_limited", &self.rate_limited)
             .field("fault_plan", &self.fault_plan)
+            .field("key_permissions", &self.key_permissions)
             .finish()
     }
 }
@@ -207,17 +212,20 @@ impl Builder {
                 .map_err(|problem| io::Error::new(io::ErrorKind::InvalidInput, problem))?;
             keys.push(key);
         }
-        let state = Arc::new(State::new(
-            self.exchange,
-            keys,
-            Clock::new(self.clock_offset_ms, self.time_source),
-            Faults::new(self.fault_plan),
-            if self.rate_limited {
-                Limits::new(self.exchange.budgets(), self.primary_budget)
-            } else {
-                Limits::new(&[], None)
-            },
-        ));
+        let state = Arc::new(
+            State::new(
+                self.exchange,
+                keys,
+                Clock::new(self.clock_offset_ms, self.time_source),
+                Faults::new(self.fault_plan),
+                if self.rate_limited {
+                    Limits::new(self.exchange.budgets(), self.primary_budget)
+                } else {
+                    Limits::new(&[], None)
+                },
+            )
+            .with_key_permissions(self.key_permissions),
+        );
         let listener = TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], self.port))).await?;
         let addr = listener.local_addr()?;
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();

@@ -6,6 +6,7 @@ use crate::{
     exchange::Protocol,
     faults::Faults,
     limits::Limits,
+    permissions::MockKeyPermissions,
     record::{RecordedOrder, RecordedRequest},
 };
 use ed25519_dalek::VerifyingKey;
@@ -40,6 +41,8 @@ pub(crate) struct State {
     journal: Mutex<Journal>,
     last_nonces: Mutex<HashMap<String, u64>>,
     order_sequence: AtomicU64,
+    /// What the key-permission endpoints report, by API key; absent keys report the default.
+    pub(crate) key_permissions: HashMap<String, MockKeyPermissions>,
 }
 
 #[derive(Debug, Default)]
@@ -66,7 +69,14 @@ impl State {
             journal: Mutex::default(),
             last_nonces: Mutex::default(),
             order_sequence: AtomicU64::new(1),
+            key_permissions: HashMap::new(),
         }
+    }
+
+    /// Reports these permissions for their keys.
+    pub(crate) fn with_key_permissions(mut self, key_permissions: HashMap<String, MockKeyPermissions>) -> Self {
+        self.key_permissions = key_permissions;
+        self
     }
 
     /// The accepted key with this API key. API keys are public identifiers (they travel in a

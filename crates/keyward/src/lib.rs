@@ -34,6 +34,7 @@
 extern crate self as keyward;
 
 pub mod audit;
+pub mod check;
 pub mod classify;
 pub mod clock;
 pub mod credentials;

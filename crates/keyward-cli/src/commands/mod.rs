@@ -2,5 +2,6 @@
 
 pub(crate) mod audit;
 pub(crate) mod call;
+pub(crate) mod check;
 pub(crate) mod mock;
 pub(crate) mod sign;

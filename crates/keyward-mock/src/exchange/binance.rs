@@ -346,7 +346,10 @@ impl Protocol for Binance {
         Reply::executed(body, order)
     }
 
-    fn success(&self, _state: &State, request: &WireRequest) -> Reply {
+    fn success(&self, state: &State, request: &WireRequest) -> Reply {
+        if let Some(reply) = crate::permissions::binance(state, request) {
+            return reply;
+        }
         if request.path == "/api/v3/order/test" {
             // The documented answer of the test endpoint: nothing is executed.
             return Reply::ok(json!({}));

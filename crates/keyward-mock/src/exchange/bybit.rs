@@ -162,7 +162,8 @@ impl Protocol for Bybit {
     }
 
     fn success(&self, state: &State, request: &WireRequest) -> Reply {
-        Reply::ok(envelope(state, 0, "OK", echo(request)))
+        let result = crate::permissions::bybit(state, request).unwrap_or_else(|| echo(request));
+        Reply::ok(envelope(state, 0, "OK", result))
     }
 
     fn budgets(&self) -> &'static [Budget] {

@@ -168,8 +168,9 @@ impl Protocol for Kucoin {
         Reply::executed(success_body(data), order)
     }
 
-    fn success(&self, _state: &State, request: &WireRequest) -> Reply {
-        Reply::ok(success_body(echo(request)))
+    fn success(&self, state: &State, request: &WireRequest) -> Reply {
+        let data = crate::permissions::kucoin(state, request).unwrap_or_else(|| echo(request));
+        Reply::ok(success_body(data))
     }
 
     fn not_found(&self, _request: &WireRequest) -> Reply {

@@ -143,6 +143,9 @@ pub(crate) fn retry_after_seconds(wait_ms: i64) -> i64 {
 /// Answers one request the way `state.exchange` does, without rate limits.
 fn serve(state: &State, request: &WireRequest) -> Reply {
     let exchange = state.exchange;
+    if let Some(reply) = crate::permissions::ip_echo(request) {
+        return reply;
+    }
     if let Some(reply) = exchange.public(state, request) {
         return reply;
     }

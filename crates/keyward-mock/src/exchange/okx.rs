@@ -158,8 +158,9 @@ impl Protocol for Okx {
         Reply::executed(body, order)
     }
 
-    fn success(&self, _state: &State, request: &WireRequest) -> Reply {
-        Reply::ok(success_body(echo(request)))
+    fn success(&self, state: &State, request: &WireRequest) -> Reply {
+        let data = crate::permissions::okx(state, request).unwrap_or_else(|| echo(request));
+        Reply::ok(success_body(data))
     }
 
     fn budgets(&self) -> &'static [Budget] {

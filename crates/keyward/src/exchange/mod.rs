@@ -97,6 +97,44 @@ pub struct ServerTime {
     pub parse: fn(&[u8]) -> Option<u64>,
 }
 
+/// Where an exchange reports what an API key may do, and how to read the answer: a signed `GET`.
+///
+/// # Example
+///
+/// ```
+/// let endpoint = keyward::exchange::by_name("binance").unwrap().key_permissions().unwrap();
+/// assert_eq!(endpoint.path, "/sapi/v1/account/apiRestrictions");
+/// let body = br#"{"ipRestrict":true,"createTime":1698645219000,"enableWithdrawals":false,"enableInternalTransfer":false}"#;
+/// let permissions = (endpoint.parse)(body).unwrap();
+/// assert_eq!(permissions.withdrawals, Some(false));
+/// assert_eq!(permissions.ip_restricted, Some(true));
+/// assert!(keyward::exchange::by_name("kraken").unwrap().key_permissions().is_none());
+/// ```
+#[derive(Debug, Clone, Copy)]
+pub struct KeyPermissionsEndpoint {
+    /// The path to `GET`, signed with the key in question.
+    pub path: &'static str,
+    /// Reads the key's permissions from a successful response body; `None` if it is not the
+    /// documented answer.
+    pub parse: fn(&[u8]) -> Option<KeyPermissions>,
+}
+
+/// What an exchange reports about an API key. `None` means the exchange does not report it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct KeyPermissions {
+    /// Whether the key may withdraw funds.
+    pub withdrawals: Option<bool>,
+    /// Whether the key may transfer funds between accounts or sub-accounts.
+    pub transfers: Option<bool>,
+    /// Whether the key is restricted to a list of IP addresses.
+    pub ip_restricted: Option<bool>,
+    /// The IP addresses (or ranges, as the exchange writes them) the key is restricted to, where
+    /// the exchange lists them.
+    pub ips: Vec<String>,
+    /// When the key was created, in Unix milliseconds.
+    pub created_at_unix_ms: Option<u64>,
+}
+
 /// One exchange integration. See the [module docs](self) for adding one.
 ///
 /// # Example
@@ -154,5 +192,10 @@ pub trait Exchange: fmt::Debug + Send + Sync + 'static {
     /// layer then sends one at a time.
     fn nonce_must_increase(&self) -> bool {
         false
+    }
+
+    /// Where the exchange reports a key's permissions, IP restriction and age, if it does.
+    fn key_permissions(&self) -> Option<KeyPermissionsEndpoint> {
+        None
     }
 }

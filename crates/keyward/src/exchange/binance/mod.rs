@@ -31,6 +31,7 @@ mod classify;
 mod endpoints;
 mod limits;
 mod orders;
+mod permissions;
 mod sign;
 
 pub use sign::{BinanceSigner, websocket_payload};
@@ -38,7 +39,7 @@ pub use sign::{BinanceSigner, websocket_payload};
 use crate::{
     Credentials,
     credentials::CredentialError,
-    exchange::{Exchange, ExchangeError, OrderPlacement, ServerTime},
+    exchange::{Exchange, ExchangeError, KeyPermissionsEndpoint, OrderPlacement, ServerTime},
     guard::EndpointRule,
     rate_limit::RateLimitSpec,
     sign::Signer,
@@ -91,6 +92,10 @@ impl Exchange for Binance {
 
     fn order_placement(&self) -> Option<OrderPlacement> {
         Some(orders::ORDER)
+    }
+
+    fn key_permissions(&self) -> Option<KeyPermissionsEndpoint> {
+        Some(permissions::ENDPOINT)
     }
 }
 

@@ -29,6 +29,7 @@ mod classify;
 mod endpoints;
 mod limits;
 mod orders;
+mod permissions;
 mod sign;
 
 pub use sign::{BybitSigner, DEFAULT_RECV_WINDOW};
@@ -36,7 +37,7 @@ pub use sign::{BybitSigner, DEFAULT_RECV_WINDOW};
 use crate::{
     Credentials,
     credentials::CredentialError,
-    exchange::{Exchange, ExchangeError, OrderPlacement, ServerTime},
+    exchange::{Exchange, ExchangeError, KeyPermissionsEndpoint, OrderPlacement, ServerTime},
     guard::EndpointRule,
     rate_limit::RateLimitSpec,
     sign::Signer,
@@ -95,6 +96,10 @@ impl Exchange for Bybit {
 
     fn order_placement(&self) -> Option<OrderPlacement> {
         Some(orders::ORDER)
+    }
+
+    fn key_permissions(&self) -> Option<KeyPermissionsEndpoint> {
+        Some(permissions::ENDPOINT)
     }
 }
 

@@ -27,6 +27,7 @@ mod classify;
 mod endpoints;
 mod limits;
 mod orders;
+mod permissions;
 mod sign;
 
 pub use sign::KucoinSigner;
@@ -34,7 +35,7 @@ pub use sign::KucoinSigner;
 use crate::{
     Credentials,
     credentials::CredentialError,
-    exchange::{Exchange, ExchangeError, OrderPlacement, ServerTime},
+    exchange::{Exchange, ExchangeError, KeyPermissionsEndpoint, OrderPlacement, ServerTime},
     guard::EndpointRule,
     rate_limit::RateLimitSpec,
     sign::Signer,
@@ -87,6 +88,10 @@ impl Exchange for Kucoin {
 
     fn order_placement(&self) -> Option<OrderPlacement> {
         Some(orders::ORDER)
+    }
+
+    fn key_permissions(&self) -> Option<KeyPermissionsEndpoint> {
+        Some(permissions::ENDPOINT)
     }
 }
 

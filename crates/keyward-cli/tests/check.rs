@@ -1,0 +1,329 @@
+//! `keyward check` against the embedded exchange, over real HTTP, with the command run as a
+//! process: each unsafe key configuration fails with its message, a safe one passes, `--json`
+//! parses, and nothing secret is printed.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use keyward_integration::Fixture;
+use keyward_mock::{MockExchange, MockKeyPermissions, RunningMock};
+use serde_json::Value;
+use std::process::Command;
+
+const DAY_MS: i64 = 24 * 60 * 60 * 1000;
+
+struct Output {
+    status: i32,
+    stdout: String,
+    stderr: String,
+}
+
+/// Runs `keyward check <exchange> --base-url <mock> ...` in an empty directory with only the
+/// fixture's variables (and PATH) in its environment, at `RUST_LOG=trace`.
+async fn check(fixture: &Fixture, mock: &RunningMock, args: &[&str]) -> Output {
+    let prefix = fixture.exchange.to_ascii_uppercase();
+    let mut vars = vec![
+        (format!("{prefix}_API_KEY"), fixture.api_key.clone()),
+        (format!("{prefix}_API_SECRET"), fixture.secret.clone()),
+    ];
+    if let Some(passphrase) = &fixture.passphrase {
+        vars.push((format!("{prefix}_API_PASSPHRASE"), passphrase.clone()));
+    }
+    let mut command = Command::new(env!("CARGO_BIN_EXE_keyward"));
+    command
+        .args(["check", fixture.exchange, "--base-url", &mock.base_url()])
+        .args(args)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("RUST_LOG", "trace")
+        .envs(vars);
+    let dir = tempfile::tempdir().unwrap();
+    command.current_dir(dir.path());
+    // The mock serves on this runtime while the command runs on a blocking thread.
+    let output = tokio::task::spawn_blocking(move || command.output().unwrap())
+        .await
+        .unwrap();
+    let output = Output {
+        status: output.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    };
+    for forbidden in fixture.forbidden_strings() {
+        assert!(
+            !output.stdout.contains(&forbidden),
+            "stdout shows a secret or key:\n{}",
+            output.stdout
+        );
+        assert!(!output.stderr.contains(&forbidden), "stderr shows a secret or key");
+    }
+    output
+}
+
+async fn mock(fixture: &Fixture, permissions: Option<MockKeyPermissions>) -> RunningMock {
+    let mut builder = MockExchange::builder(fixture.exchange)
+        .unwrap()
+        .credentials(fixture.mock())
+        .without_rate_limits();
+    if let Some(permissions) = permissions {
+        builder = builder.key_permissions(fixture.api_key.clone(), permissions);
+    }
+    builder.start().await.unwrap()
+}
+
+fn line<'a>(output: &'a Output, name: &str) -> &'a str {
+    output
+        .stdout
+        .lines()
+        .find(|line| line.split_whitespace().nth(1) == Some(&format!("{name}:")))
+        .unwrap_or_else(|| panic!("no `{name}` line in:\n{}\nstderr:\n{}", output.stdout, output.stderr))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_withdrawal_enabled_key_fails() {
+    let fixture = Fixture::new("binance", 1);
+    let permissions = MockKeyPermissions {
+        withdrawals: true,
+        ..MockKeyPermissions::default()
+    };
+    let mock = mock(&fixture, Some(permissions)).await;
+    let output = check(&fixture, &mock, &[]).await;
+    assert_eq!(output.status, 1, "{}{}", output.stdout, output.stderr);
+    let permissions = line(&output, "permissions");
+    assert!(
+        permissions.starts_with("fail permissions: Withdrawals enabled for key …cdef."),
+        "{permissions}"
+    );
+    assert!(
+        permissions.contains("Fix: Disable withdrawals for this key in binance's API-key settings"),
+        "{permissions}"
+    );
+    assert!(line(&output, "ip-restriction").starts_with("ok"), "{}", output.stdout);
+    assert!(line(&output, "clock").starts_with("ok"), "{}", output.stdout);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unrestricted_key_fails() {
+    let fixture = Fixture::new("bybit", 1);
+    let permissions = MockKeyPermissions {
+        ips: Vec::new(),
+        ..MockKeyPermissions::default()
+    };
+    let mock = mock(&fixture, Some(permissions)).await;
+    let output = check(&fixture, &mock, &[]).await;
+    assert_eq!(output.status, 1, "{}{}", output.stdout, output.stderr);
+    let restriction = line(&output, "ip-restriction");
+    assert!(
+        restriction
+            .starts_with("fail ip-restriction: the key is not IP-restricted: it accepts requests from any IP address."),
+        "{restriction}"
+    );
+    assert!(
+        restriction.contains("Fix: Restrict the key to your server's IP addresses"),
+        "{restriction}"
+    );
+    assert!(line(&output, "permissions").starts_with("ok"), "{}", output.stdout);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_mismatching_egress_ip_fails() {
+    let fixture = Fixture::new("okx", 1);
+    let mock = mock(&fixture, None).await;
+    let echo = format!("{}/ip", mock.base_url());
+    let output = check(&fixture, &mock, &["--ip-echo-url", &echo, "--expect-ip", "203.0.113.7"]).await;
+    assert_eq!(output.status, 1, "{}{}", output.stdout, output.stderr);
+    let egress = line(&output, "egress-ip");
+    assert!(
+        egress.starts_with("fail egress-ip: this host leaves from 127.0.0.1, not 203.0.113.7 as expected."),
+        "{egress}"
+    );
+    assert!(egress.contains("Fix: Send from the expected address"), "{egress}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_egress_ip_outside_the_keys_allow_list_fails() {
+    let fixture = Fixture::new("bybit", 2);
+    let permissions = MockKeyPermissions {
+        ips: vec!["203.0.113.7".to_owned()],
+        ..MockKeyPermissions::default()
+    };
+    let mock = mock(&fixture, Some(permissions)).await;
+    let echo = format!("{}/ip", mock.base_url());
+    let output = check(&fixture, &mock, &["--ip-echo-url", &echo]).await;
+    assert_eq!(output.status, 1, "{}{}", output.stdout, output.stderr);
+    let egress = line(&output, "egress-ip");
+    assert!(egress.contains("allow-list (203.0.113.7) does not contain"), "{egress}");
+    assert!(
+        egress.contains("Fix: Add 127.0.0.1 to the key's IP allow-list"),
+        "{egress}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_correctly_restricted_key_passes_on_every_reporting_exchange() {
+    for exchange in ["binance", "bybit", "kucoin", "okx"] {
+        let fixture = Fixture::new(exchange, 1);
+        let mock = mock(&fixture, None).await;
+        let echo = format!("{}/ip", mock.base_url());
+        let output = check(&fixture, &mock, &["--ip-echo-url", &echo, "--expect-ip", "127.0.0.1"]).await;
+        assert_eq!(output.status, 0, "{exchange}:\n{}{}", output.stdout, output.stderr);
+        assert!(!output.stdout.contains("fail"), "{exchange}:\n{}", output.stdout);
+        assert!(line(&output, "permissions").starts_with("ok   permissions: key …cdef cannot withdraw or transfer."));
+        assert!(
+            line(&output, "ip-restriction").starts_with("ok"),
+            "{exchange}:\n{}",
+            output.stdout
+        );
+        assert!(
+            line(&output, "egress-ip").starts_with("ok   egress-ip: this host leaves from 127.0.0.1"),
+            "{exchange}:\n{}",
+            output.stdout
+        );
+        assert!(
+            line(&output, "credentials")
+                .contains(&format!("from environment ({}_API_KEY", exchange.to_ascii_uppercase())),
+            "{exchange}:\n{}",
+            output.stdout
+        );
+        // OKX reports no creation time; the others' keys were created just now.
+        let age = line(&output, "key-age");
+        if exchange == "okx" {
+            assert!(
+                age.starts_with("warn key-age: okx does not report when the key was created."),
+                "{age}"
+            );
+        } else {
+            assert!(age.starts_with("ok   key-age: the key was created 0 days ago"), "{age}");
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_old_key_fails_and_a_skewed_clock_fails() {
+    let fixture = Fixture::new("kucoin", 1);
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis();
+    let permissions = MockKeyPermissions {
+        // An hour more, so that the exchange clock running 7 s behind still counts 100 days.
+        created_at_ms: Some(i64::try_from(now).unwrap() - 100 * DAY_MS - DAY_MS / 24),
+        ..MockKeyPermissions::default()
+    };
+    let mock = MockExchange::builder("kucoin")
+        .unwrap()
+        .credentials(fixture.mock())
+        .key_permissions(fixture.api_key.clone(), permissions)
+        .clock_offset_ms(-7_000)
+        .start()
+        .await
+        .unwrap();
+    let output = check(&fixture, &mock, &[]).await;
+    assert_eq!(output.status, 1, "{}{}", output.stdout, output.stderr);
+    let age = line(&output, "key-age");
+    assert!(
+        age.starts_with("fail key-age: the key was created 100 days ago on kucoin. The maximum is 90 days."),
+        "{age}"
+    );
+    let clock = line(&output, "clock");
+    let offset: u64 = clock
+        .strip_prefix("fail clock: the host clock is ")
+        .and_then(|rest| rest.split(' ').next())
+        .and_then(|ms| ms.parse().ok())
+        .unwrap_or_else(|| panic!("{clock}"));
+    assert!((6_800..=7_200).contains(&offset), "{clock}");
+    assert!(clock.contains(" ms ahead of kucoin"), "{clock}");
+    assert!(clock.contains("Fix: Synchronise the host clock with NTP"), "{clock}");
+    // Signed for the exchange's time, the permission request still got through.
+    assert!(line(&output, "permissions").starts_with("ok"), "{}", output.stdout);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn json_output_parses() {
+    let fixture = Fixture::new("binance", 3);
+    let permissions = MockKeyPermissions {
+        transfers: true,
+        ..MockKeyPermissions::default()
+    };
+    let mock = mock(&fixture, Some(permissions)).await;
+    let echo = format!("{}/ip", mock.base_url());
+    let output = check(
+        &fixture,
+        &mock,
+        &["--json", "--ip-echo-url", &echo, "--ntp", "pool.ntp.org"],
+    )
+    .await;
+    assert_eq!(output.status, 1, "{}{}", output.stdout, output.stderr);
+    assert_eq!(output.stdout.lines().count(), 1, "{}", output.stdout);
+    let report: Value = serde_json::from_str(&output.stdout).unwrap();
+    assert_eq!(report["exchange"], "binance");
+    assert_eq!(report["ok"], false);
+    let checks = report["checks"].as_array().unwrap();
+    let names: Vec<&str> = checks.iter().map(|check| check["name"].as_str().unwrap()).collect();
+    assert_eq!(
+        names,
+        [
+            "credentials",
+            "clock",
+            "permissions",
+            "ip-restriction",
+            "key-age",
+            "egress-ip",
+            "ntp"
+        ]
+    );
+    for check in checks {
+        assert!(
+            ["ok", "warn", "fail"].contains(&check["status"].as_str().unwrap()),
+            "{check}"
+        );
+        assert!(check["detail"].is_string(), "{check}");
+        assert_eq!(check["fix"].is_null(), check["status"] == "ok", "{check}");
+    }
+    assert_eq!(checks[2]["status"], "fail");
+    assert!(
+        checks[2]["detail"].as_str().unwrap().starts_with("Transfers enabled"),
+        "{}",
+        checks[2]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_exchange_that_does_not_report_permissions_says_so_without_failing() {
+    let fixture = Fixture::new("kraken", 1);
+    let mock = mock(&fixture, None).await;
+    let echo = format!("{}/ip", mock.base_url());
+    let output = check(&fixture, &mock, &["--ip-echo-url", &echo, "--expect-ip", "127.0.0.1"]).await;
+    assert_eq!(output.status, 0, "{}{}", output.stdout, output.stderr);
+    let permissions = line(&output, "permissions");
+    assert!(
+        permissions.starts_with(
+            "warn permissions: kraken does not report a key's permissions or IP restriction through its API."
+        ),
+        "{permissions}"
+    );
+    assert!(
+        permissions.contains("Fix: Check in kraken's API-key settings"),
+        "{permissions}"
+    );
+    assert_eq!(output.stdout.lines().count(), 4, "{}", output.stdout);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn missing_credentials_are_a_usage_error_with_nothing_sent() {
+    let fixture = Fixture::new("okx", 1);
+    let mock = mock(&fixture, None).await;
+    let dir = tempfile::tempdir().unwrap();
+    let base = mock.base_url();
+    let output = tokio::task::spawn_blocking(move || {
+        Command::new(env!("CARGO_BIN_EXE_keyward"))
+            .args(["check", "okx", "--base-url", &base])
+            .current_dir(dir.path())
+            .env_clear()
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("OKX_API_KEY"));
+    assert!(mock.requests().is_empty());
+}
