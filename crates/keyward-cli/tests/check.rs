@@ -327,3 +327,58 @@ async fn missing_credentials_are_a_usage_error_with_nothing_sent() {
     assert!(String::from_utf8_lossy(&output.stderr).contains("OKX_API_KEY"));
     assert!(mock.requests().is_empty());
 }
+
+/// A loopback SNTP server (RFC 5905, server mode) whose clock runs `offset` ahead of this host:
+/// enough of the protocol for a real client to synchronise against.
+async fn sntp_server(offset: std::time::Duration) -> std::net::SocketAddr {
+    let socket = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let addr = socket.local_addr().unwrap();
+    tokio::spawn(async move {
+        let mut request = [0u8; 48];
+        while let Ok((_, peer)) = socket.recv_from(&mut request).await {
+            // NTP time: seconds since 1900 and a 32-bit fraction.
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                + offset;
+            let seconds = (now.as_secs() + 2_208_988_800) as u32;
+            let fraction = ((u64::from(now.subsec_nanos()) << 32) / 1_000_000_000) as u32;
+            let mut stamp = [0u8; 8];
+            stamp[..4].copy_from_slice(&seconds.to_be_bytes());
+            stamp[4..].copy_from_slice(&fraction.to_be_bytes());
+            let mut reply = [0u8; 48];
+            reply[0] = 0x24; // no leap warning, version 4, server mode
+            reply[1] = 1; // stratum 1
+            reply[2] = request[2];
+            reply[3] = 0xEC; // precision 2^-20 s
+            reply[12..16].copy_from_slice(b"LOCL");
+            reply[16..24].copy_from_slice(&stamp); // reference
+            reply[24..32].copy_from_slice(&request[40..48]); // originate: the client's transmit
+            reply[32..40].copy_from_slice(&stamp); // receive
+            reply[40..48].copy_from_slice(&stamp); // transmit
+            let _ = socket.send_to(&reply, peer).await;
+        }
+    });
+    addr
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_host_clock_is_compared_with_an_ntp_server() {
+    let fixture = Fixture::new("okx", 9);
+    let mock = mock(&fixture, None).await;
+
+    let in_sync = sntp_server(std::time::Duration::ZERO).await.to_string();
+    let out = check(&fixture, &mock, &["--ntp", &in_sync]).await;
+    let ntp = line(&out, "ntp");
+    assert!(ntp.starts_with("ok"), "{ntp}");
+
+    let far = sntp_server(std::time::Duration::from_secs(30)).await.to_string();
+    let out = check(&fixture, &mock, &["--ntp", &far]).await;
+    assert_eq!(out.status, 1);
+    let ntp = line(&out, "ntp");
+    assert!(
+        ntp.starts_with("fail") && ntp.contains("30.0") && ntp.contains("behind"),
+        "{ntp}"
+    );
+    assert!(ntp.contains("Synchronise the host clock with NTP"), "{ntp}");
+}

@@ -270,9 +270,23 @@ fn secrets_dir(mode: u32) -> tempfile::TempDir {
 }
 
 #[tokio::test]
+async fn a_world_readable_secrets_file_outside_a_container_mount_is_refused() {
+    let dir = secrets_dir(0o444);
+    let err = SecretFiles::in_dir(dir.path()).load().await.unwrap_err();
+    let message = err.to_string();
+    assert!(message.contains("every user of this host can read"), "{message}");
+    assert!(message.contains("chmod 600"), "{message}");
+    assert!(!message.contains(SECRET) && !message.contains(KEY), "{message}");
+}
+
+#[tokio::test]
 async fn secrets_mounted_0444_load_with_a_warning() {
     let dir = secrets_dir(0o444);
-    let loaded = SecretFiles::in_dir(dir.path()).load().await.unwrap();
+    let loaded = SecretFiles::in_dir(dir.path())
+        .orchestrator_mount()
+        .load()
+        .await
+        .unwrap();
     assert_eq!(loaded.credentials.api_key().expose(), KEY);
     assert_eq!(loaded.credentials.secret().expose_secret(), SECRET);
     assert!(loaded.credentials.passphrase().is_none());

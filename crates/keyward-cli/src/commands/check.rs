@@ -4,7 +4,7 @@ use super::sign::{absolute_url, exchange_name};
 use crate::env;
 use clap::Args;
 use keyward::{
-    check::{Check, Options, preflight},
+    check::{Options, preflight},
     exchange::Exchange,
     transport::ReqwestTransport,
 };
@@ -61,18 +61,14 @@ impl CheckArgs {
         if let Some(url) = &self.ip_echo_url {
             options = options.ip_echo_url(url.clone());
         }
+        if let Some(server) = &self.ntp {
+            options = options.ntp(server.clone());
+        }
         for ip in &self.expect_ips {
             options = options.expect_ip(ip.to_string());
         }
         let transport = ReqwestTransport::default().timeout(Duration::from_secs(10));
-        let mut report = runtime.block_on(preflight(self.exchange, &loaded, &options, transport));
-        if let Some(host) = &self.ntp {
-            report.checks.push(Check::warn(
-                "ntp",
-                format!("not compared with {host}: this build has no NTP client."),
-                "Check the host's NTP synchronisation with `timedatectl` or `chronyc tracking`.",
-            ));
-        }
+        let report = runtime.block_on(preflight(self.exchange, &loaded, &options, transport));
         let text = if self.json {
             format!("{}\n", report.to_json())
         } else {

@@ -41,10 +41,12 @@
 mod clock;
 mod egress;
 mod hygiene;
+mod ntp;
 mod permissions;
 mod preflight;
 mod report;
 
+pub use ntp::ntp;
 pub use preflight::{DEFAULT_CLOCK_FAILURE, DEFAULT_CLOCK_WARNING, Options, Transport, preflight};
 pub use report::{Check, Report, Status};
 

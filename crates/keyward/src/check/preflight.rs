@@ -49,6 +49,7 @@ pub struct Options {
     pub(super) base_url: Option<String>,
     pub(super) expect_ips: Vec<String>,
     pub(super) ip_echo_url: Option<String>,
+    pub(super) ntp: Option<String>,
     pub(super) clock: Arc<dyn Clock>,
     pub(super) clock_warn: Duration,
     pub(super) clock_fail: Duration,
@@ -72,6 +73,7 @@ impl Options {
             base_url: None,
             expect_ips: Vec::new(),
             ip_echo_url: None,
+            ntp: None,
             clock: Arc::new(SystemClock),
             clock_warn: DEFAULT_CLOCK_WARNING,
             clock_fail: DEFAULT_CLOCK_FAILURE,
@@ -97,6 +99,12 @@ impl Options {
     /// Learns the egress IP from this endpoint: `{"ip": "..."}` or plain text.
     pub fn ip_echo_url(mut self, url: impl Into<String>) -> Self {
         self.ip_echo_url = Some(url.into());
+        self
+    }
+
+    /// Also compares the host clock with this NTP server (`host`, `host:port`).
+    pub fn ntp(mut self, server: impl Into<String>) -> Self {
+        self.ntp = Some(server.into());
         self
     }
 
@@ -150,6 +158,7 @@ impl fmt::Debug for Options {
             .field("base_url", &self.base_url)
             .field("expect_ips", &self.expect_ips)
             .field("ip_echo_url", &self.ip_echo_url)
+            .field("ntp", &self.ntp)
             .field("clock_warn", &self.clock_warn)
             .field("clock_fail", &self.clock_fail)
             .field("allow_withdrawals", &self.allow_withdrawals)
@@ -182,6 +191,9 @@ pub async fn preflight<T: Transport>(
     let tolerance = (options.clock_warn, options.clock_fail);
     let (clock_check, offset) = clock::check(exchange, &base_url, options.clock.as_ref(), tolerance, &transport).await;
     checks.push(clock_check);
+    if let Some(server) = &options.ntp {
+        checks.push(super::ntp(server, tolerance).await);
+    }
 
     // Signed for the exchange's time, so that a skewed host still learns what its key may do.
     let now = options.clock.unix_millis();

@@ -18,8 +18,11 @@ pub const DEFAULT_SECRETS_DIR: &str = "/run/secrets";
 /// trailing line break is removed.
 ///
 /// - A file writable by group or others is refused: whoever can write it can swap in their key.
-/// - A file readable by group or others is a warning, not a refusal: Docker and Kubernetes mount
-///   secrets 0444 by default, inside a container whose only user is the bot.
+/// - A file readable by others is refused (`chmod 600`), except in a container's secrets mount
+///   (under `/run/secrets` or `/var/run/secrets`, or a folder marked with
+///   [`orchestrator_mount`](Self::orchestrator_mount)), where it is a warning: Docker and
+///   Kubernetes mount secrets 0444 by default, inside a container whose only user is the bot. A
+///   file readable by its group is a warning.
 /// - An empty file, or one with several lines (other than a PEM key), is refused.
 ///
 /// Files are small and usually on a tmpfs, so they are read synchronously.
@@ -31,8 +34,12 @@ pub const DEFAULT_SECRETS_DIR: &str = "/run/secrets";
 ///
 /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
 /// let dir = tempfile::tempdir().unwrap();
-/// std::fs::write(dir.path().join("binance_key"), "test-only-key-0123456789\n").unwrap();
-/// std::fs::write(dir.path().join("binance_secret"), "").unwrap();
+/// # use std::os::unix::fs::PermissionsExt;
+/// for (name, value) in [("binance_key", "test-only-key-0123456789\n"), ("binance_secret", "")] {
+///     let path = dir.path().join(name);
+///     std::fs::write(&path, value).unwrap();
+///     std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+/// }
 ///
 /// let source = SecretFiles::in_dir_with_names(dir.path(), "binance_key", "binance_secret", "binance_passphrase");
 /// let err = source.load().await.unwrap_err();
@@ -46,6 +53,7 @@ pub struct SecretFiles {
     api_secret: PathBuf,
     api_passphrase: Option<PathBuf>,
     passphrase_required: bool,
+    orchestrator_mount: bool,
 }
 
 impl SecretFiles {
@@ -62,6 +70,7 @@ impl SecretFiles {
             api_secret: dir.join(api_secret),
             api_passphrase: Some(dir.join(api_passphrase)),
             passphrase_required: false,
+            orchestrator_mount: false,
         }
     }
 
@@ -72,6 +81,7 @@ impl SecretFiles {
             api_secret: api_secret.into(),
             api_passphrase: None,
             passphrase_required: false,
+            orchestrator_mount: false,
         }
     }
 
@@ -79,6 +89,14 @@ impl SecretFiles {
     pub fn passphrase_at(mut self, path: impl Into<PathBuf>) -> Self {
         self.api_passphrase = Some(path.into());
         self.passphrase_required = true;
+        self
+    }
+
+    /// Marks these files as a container's secrets mount, where a world-readable file (0444, as
+    /// Docker and Kubernetes mount them) is expected: a warning instead of a refusal. Paths under
+    /// `/run/secrets` and `/var/run/secrets` are treated so without it.
+    pub fn orchestrator_mount(mut self) -> Self {
+        self.orchestrator_mount = true;
         self
     }
 
@@ -90,12 +108,14 @@ impl SecretFiles {
 
     fn load_files(&self) -> Result<Loaded, CredentialError> {
         let mut provenance = Provenance::new(SourceKind::SecretsFile);
-        let api_key = read_secret_file(&self.api_key, &mut provenance)?;
-        let api_secret = read_secret_file(&self.api_secret, &mut provenance)?;
+        let api_key = read_secret_file(&self.api_key, self.orchestrator_mount, &mut provenance)?;
+        let api_secret = read_secret_file(&self.api_secret, self.orchestrator_mount, &mut provenance)?;
         let credentials = Credentials::new(text::into_secret(api_key), text::into_secret(api_secret));
         let passphrase = match &self.api_passphrase {
             // A missing required file is reported by the read, like the key's and the secret's.
-            Some(path) if self.passphrase_required || path.exists() => Some(read_secret_file(path, &mut provenance)?),
+            Some(path) if self.passphrase_required || path.exists() => {
+                Some(read_secret_file(path, self.orchestrator_mount, &mut provenance)?)
+            }
             _ => None,
         };
         let credentials = match passphrase {
@@ -116,7 +136,11 @@ impl LoadCredentials for SecretFiles {
 }
 
 /// The value in the file at `path`, after its permission checks, noted in `provenance`.
-fn read_secret_file(path: &Path, provenance: &mut Provenance) -> Result<Zeroizing<String>, CredentialError> {
+fn read_secret_file(
+    path: &Path,
+    orchestrator_mount: bool,
+    provenance: &mut Provenance,
+) -> Result<Zeroizing<String>, CredentialError> {
     let location = path.display().to_string();
     let unreadable = |problem: String| CredentialError::Unreadable {
         location: location.clone(),
@@ -144,6 +168,18 @@ fn read_secret_file(path: &Path, provenance: &mut Provenance) -> Result<Zeroizin
                 location,
                 problem: format!("its mode is {mode:04o}, so other users can replace the credential"),
                 fix: format!("chmod go-w {}", path.display()),
+            });
+        }
+        let in_mount =
+            orchestrator_mount || path.starts_with(DEFAULT_SECRETS_DIR) || path.starts_with("/var/run/secrets");
+        if mode & 0o004 != 0 && !in_mount {
+            return Err(CredentialError::Refused {
+                location,
+                problem: format!("its mode is {mode:04o}, so every user of this host can read the credential"),
+                fix: format!(
+                    "chmod 600 {} (or, for a container's secrets mount, mark it with SecretFiles::orchestrator_mount)",
+                    path.display()
+                ),
             });
         }
         if mode & 0o044 != 0 {
