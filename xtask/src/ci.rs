@@ -23,6 +23,9 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
     )?;
     // Unit, integration, UI (trybuild) and doc tests of every crate.
     cmd("cargo", &["test", "--workspace", "--all-features"], &[])?;
+    // Every benchmark once, in test mode (criterion's `--test`), so that none rots between
+    // `cargo xtask bench` runs; the measurements themselves are `cargo xtask bench`'s.
+    cmd("cargo", &["test", "-p", "keyward-benches", "--benches"], &[])?;
     cmd(
         "cargo",
         &["doc", "--workspace", "--no-deps", "--all-features"],

@@ -4,11 +4,13 @@
 //!   warnings denied, every test (unit, integration, doctests, UI tests), and the docs with
 //!   warnings denied. It first installs the system tools the tests need (`pass`, `gnupg`)
 //!   when they are missing.
+//! - `cargo xtask bench [--quick]`: the criterion benchmarks and their ratio table (BENCHMARKS.md).
 //!
 //! One file per command, a log line before every external command (matklad's cargo-xtask).
 
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
+mod bench;
 mod ci;
 mod tools;
 
@@ -21,8 +23,9 @@ fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         Some("ci") => ci::run(&args[1..]),
+        Some("bench") => bench::run(&args[1..]),
         _ => {
-            eprintln!("usage: cargo xtask ci");
+            eprintln!("usage: cargo xtask ci | bench [--quick]");
             return ExitCode::from(2);
         }
     };
