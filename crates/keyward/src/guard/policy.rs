@@ -1,6 +1,6 @@
 //! Which endpoints a client may call.
 
-use super::{Denied, EndpointRule};
+use super::{Denied, EndpointRule, rule::NormalizedPath};
 use crate::exchange::Exchange;
 
 /// The guard's policy for one client.
@@ -56,21 +56,20 @@ impl GuardPolicy {
     /// Checks `method path` against this policy for `exchange`.
     pub fn check(&self, exchange: &'static dyn Exchange, method: &http::Method, path: &str) -> Result<(), Denied> {
         let refuse = |rule: &EndpointRule| Err(Denied::new(exchange.name(), method.clone(), path, rule.clone()));
-        if let Some(rule) = self.deny.iter().find(|rule| rule.matches(method, path)) {
+        // Decoded and normalised once, not once per rule: the checks run on every request.
+        let normalized = NormalizedPath::new(path);
+        let matches = |rule: &&EndpointRule| rule.matches_normalized(method, &normalized);
+        if let Some(rule) = self.deny.iter().find(matches) {
             return refuse(rule);
         }
-        let allowed = self.allow.iter().any(|rule| rule.matches(method, path));
+        let allowed = self.allow.iter().any(|rule| matches(&rule));
         if self.allow_only && !allowed {
             return refuse(&EndpointRule::custom(None, "(not on the allow-only list)".into()));
         }
         if allowed {
             return Ok(());
         }
-        match exchange
-            .dangerous_endpoints()
-            .iter()
-            .find(|rule| rule.matches(method, path))
-        {
+        match exchange.dangerous_endpoints().iter().find(matches) {
             Some(rule) => refuse(rule),
             None => Ok(()),
         }

@@ -104,25 +104,17 @@ impl EndpointRule {
     /// Whether a request with `method` to `path` (the URL path, possibly percent-encoded)
     /// falls under this rule.
     pub fn matches(&self, method: &http::Method, path: &str) -> bool {
+        self.matches_normalized(method, &NormalizedPath::new(path))
+    }
+
+    /// [`matches`](Self::matches) for a path normalised once for every rule of a policy.
+    pub(crate) fn matches_normalized(&self, method: &http::Method, path: &NormalizedPath<'_>) -> bool {
         if let Some(wanted) = &self.method {
             if !method.as_str().eq_ignore_ascii_case(wanted) {
                 return false;
             }
         }
-        let decoded = percent_decode(path);
-        // Servers resolve `.` and `..` before routing, so the guard does too: otherwise
-        // `/sapi/v1/x/../capital/withdraw/apply` would slip past a withdrawal rule.
-        let mut segments: Vec<&str> = Vec::new();
-        for segment in decoded.split('/') {
-            match segment {
-                "" | "." => {}
-                ".." => {
-                    segments.pop();
-                }
-                segment => segments.push(segment),
-            }
-        }
-        let mut actual = segments.into_iter();
+        let mut actual = path.segments.iter();
         let prefix = self.path.ends_with('/');
         let mut wanted = self.path.split('/').filter(|s| !s.is_empty());
         loop {
@@ -135,6 +127,36 @@ impl EndpointRule {
                 _ => return false,
             }
         }
+    }
+}
+
+/// A request path as servers route it: percent-decoded, empty and `.` segments dropped, `..`
+/// resolved. Servers resolve `.` and `..` before routing, so the guard does too: otherwise
+/// `/sapi/v1/x/../capital/withdraw/apply` would slip past a withdrawal rule.
+#[derive(Debug)]
+pub(crate) struct NormalizedPath<'a> {
+    segments: Vec<Cow<'a, str>>,
+}
+
+impl<'a> NormalizedPath<'a> {
+    pub(crate) fn new(path: &'a str) -> Self {
+        let mut segments: Vec<Cow<'a, str>> = Vec::new();
+        // Most paths have no escapes: then the segments borrow from the path.
+        let decoded = percent_decode(path);
+        let mut push = |segment: Cow<'a, str>| match segment.as_ref() {
+            "" | "." => {}
+            ".." => {
+                segments.pop();
+            }
+            _ => segments.push(segment),
+        };
+        match decoded {
+            Cow::Borrowed(decoded) => decoded.split('/').for_each(|segment| push(Cow::Borrowed(segment))),
+            Cow::Owned(decoded) => decoded
+                .split('/')
+                .for_each(|segment| push(Cow::Owned(segment.to_owned()))),
+        }
+        Self { segments }
     }
 }
 
