@@ -5,12 +5,12 @@
 mod support;
 
 use keyward::{Credentials, audited, credentials::SecretString};
-use serde_json::{Value, json};
+use serde_json::json;
 use std::sync::{
     Arc,
     atomic::{AtomicUsize, Ordering},
 };
-use support::{Captured, capture, capture_async};
+use support::{capture, capture_async};
 
 #[derive(Debug)]
 struct OrderError(&'static str);
@@ -330,6 +330,3 @@ async fn dropped_future_is_recorded_as_cancelled() {
     assert_eq!(event["outcome"], "cancelled");
     assert_eq!(event["step"], 3);
 }
-
-#[allow(dead_code)]
-fn assert_captured_is_used(_: Captured, _: Value) {}
