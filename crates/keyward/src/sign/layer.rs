@@ -87,8 +87,9 @@ struct Shared<C> {
     last_nonce: AtomicU64,
 }
 
-/// A signer and the credentials it was prepared from.
-type Prepared = (Arc<Credentials>, Arc<dyn Signer>);
+/// A signer, the credentials it was prepared from, and their fingerprint (computed once, as it
+/// walks the whole key).
+type Prepared = (Arc<Credentials>, Arc<dyn Signer>, Fingerprint);
 
 impl<C: CredentialSource> SignLayer<C> {
     /// Signs for `exchange` with credentials from `credentials`.
@@ -156,19 +157,20 @@ impl<S: fmt::Debug, C> fmt::Debug for Sign<S, C> {
 }
 
 impl<C: CredentialSource> Shared<C> {
-    fn signer_for(&self, credentials: &Arc<Credentials>) -> Result<Arc<dyn Signer>, Error> {
+    fn signer_for(&self, credentials: &Arc<Credentials>) -> Result<(Arc<dyn Signer>, Fingerprint), Error> {
         {
             let prepared = self.prepared.read().unwrap_or_else(|poisoned| poisoned.into_inner());
-            if let Some((for_credentials, signer)) = prepared.as_ref() {
+            if let Some((for_credentials, signer, fingerprint)) = prepared.as_ref() {
                 if Arc::ptr_eq(for_credentials, credentials) {
-                    return Ok(Arc::clone(signer));
+                    return Ok((Arc::clone(signer), *fingerprint));
                 }
             }
         }
         let signer = self.exchange.signer(credentials)?;
+        let fingerprint = credentials.fingerprint();
         let mut prepared = self.prepared.write().unwrap_or_else(|poisoned| poisoned.into_inner());
-        *prepared = Some((Arc::clone(credentials), Arc::clone(&signer)));
-        Ok(signer)
+        *prepared = Some((Arc::clone(credentials), Arc::clone(&signer), fingerprint));
+        Ok((signer, fingerprint))
     }
 
     fn local_context(&self) -> SigningContext {
@@ -203,8 +205,8 @@ where
             return ResponseFuture::inner(self.inner.call(request));
         }
         let credentials = self.shared.credentials.current();
-        let signer = match self.shared.signer_for(&credentials) {
-            Ok(signer) => signer,
+        let (signer, fingerprint) = match self.shared.signer_for(&credentials) {
+            Ok(prepared) => prepared,
             Err(error) => return ResponseFuture::refused(error),
         };
         let context = match request.extensions().get::<SigningContext>() {
@@ -214,7 +216,7 @@ where
         if let Err(error) = signer.sign(&mut request, &context, &mut NoTrace) {
             return ResponseFuture::refused(error);
         }
-        request.extensions_mut().insert(SignedWith(credentials.fingerprint()));
+        request.extensions_mut().insert(SignedWith(fingerprint));
         ResponseFuture::inner(self.inner.call(request))
     }
 }

@@ -7,20 +7,21 @@
 //!
 //! ```
 //! use hmac::Hmac;
-//! use keyward::{Credentials, sign::{Material, Whitespace}};
+//! use keyward::{Credentials, sign::{KeyedMac, Material, Whitespace}};
 //!
 //! let credentials = Credentials::new("test-only-key-0123456789", "test-only-secret")
 //!     .with_passphrase("test-only-passphrase");
 //! let material = Material::of("okx", &credentials);
-//! let mac: Hmac<sha2::Sha256> = material.hmac(material.secret(Whitespace::Keep)?.as_bytes())?;
+//! let mac: KeyedMac<Hmac<sha2::Sha256>> = material.hmac(material.secret(Whitespace::Keep)?.as_bytes())?;
 //! assert!(material.api_key_header()?.is_sensitive());
 //! assert!(material.passphrase_header()?.is_sensitive());
 //! # Ok::<(), keyward::credentials::CredentialError>(())
 //! ```
 
+use super::KeyedMac;
 use crate::{
     Credentials,
-    credentials::{CredentialError, ExposeSecret, SecretString},
+    credentials::{ApiKey, CredentialError, ExposeSecret, SecretString},
 };
 use hmac::{Mac, digest::KeyInit};
 use http::{HeaderValue, header::InvalidHeaderValue};
@@ -124,8 +125,13 @@ impl<'a> Material<'a> {
     ///
     /// [`CredentialError::InvalidSecret`] when `key` has a length the MAC refuses (HMAC takes
     /// any length).
-    pub fn hmac<M: Mac + KeyInit>(&self, key: &[u8]) -> Result<M, CredentialError> {
-        <M as KeyInit>::new_from_slice(key).map_err(|_| self.invalid("it cannot key the MAC"))
+    pub fn hmac<M: Mac + KeyInit + Clone>(&self, key: &[u8]) -> Result<KeyedMac<M>, CredentialError> {
+        KeyedMac::new(key).map_err(|_| self.invalid("it cannot key the MAC"))
+    }
+
+    /// The API key.
+    pub fn api_key(&self) -> &'a ApiKey {
+        self.credentials.api_key()
     }
 
     /// The passphrase.

@@ -6,9 +6,15 @@
 //! re-encodes what the caller already put in the URL or body, because exchanges sign the bytes
 //! as sent.
 //!
-//! A signer holds key material prepared once per credential (a pre-keyed MAC state, a decoded
-//! secret, a parsed Ed25519 key), so signing costs one MAC and no re-keying. Signers are built by
-//! [`Exchange::signer`](crate::exchange::Exchange::signer) from [`Credentials`](crate::Credentials).
+//! A signer holds key material prepared once per credential (a pre-keyed MAC state in a
+//! [`KeyedMac`], a decoded secret, a parsed Ed25519 key), so signing costs one MAC and no
+//! re-keying. Signers are built by [`Exchange::signer`](crate::exchange::Exchange::signer) from
+//! [`Credentials`](crate::Credentials).
+//!
+//! Most exchanges sign the same way, an HMAC of a few request parts sent in headers: they are
+//! configurations of the one signer in [`prehash_hmac`]. The others (Binance, Bybit, Kraken) are
+//! written out with the same building blocks: [`prehash::Prehash`] feeds the string-to-sign to
+//! the MAC in place, [`TimestampText`] and [`EncodedSignature`] write text on the stack.
 //!
 //! # Example
 //!
@@ -28,14 +34,17 @@
 
 mod context;
 mod error;
+mod keyed_mac;
 mod layer;
 mod material;
 pub mod prehash;
+pub mod prehash_hmac;
 mod signature;
 mod trace;
 
-pub use context::SigningContext;
+pub use context::{SigningContext, TimestampFormat, TimestampText};
 pub use error::SignError;
+pub use keyed_mac::KeyedMac;
 pub use layer::{Public, Sign, SignLayer, SignedWith};
 pub use material::{Material, Whitespace, sensitive_header};
 pub use signature::{EncodedSignature, SignatureEncoding};

@@ -20,6 +20,13 @@ pub trait SignTrace {
     fn part(&mut self, label: &'static str, value: &[u8]);
     /// The complete string-to-sign.
     fn string_to_sign(&mut self, value: &[u8]);
+
+    /// Whether this trace keeps what it is given. Signers assemble the complete string-to-sign
+    /// for [`string_to_sign`](Self::string_to_sign) only when it does; otherwise they feed the
+    /// parts straight to the MAC without allocating. Defaults to `true`.
+    fn is_recording(&self) -> bool {
+        true
+    }
 }
 
 /// A [`SignTrace`] that ignores everything: the one the signing layer uses.
@@ -38,6 +45,10 @@ impl SignTrace for NoTrace {
     fn part(&mut self, _: &'static str, _: &[u8]) {}
     #[inline]
     fn string_to_sign(&mut self, _: &[u8]) {}
+    #[inline]
+    fn is_recording(&self) -> bool {
+        false
+    }
 }
 
 /// A [`SignTrace`] that keeps everything, to show a user how a signature was made.

@@ -4,28 +4,30 @@ use crate::{
     Credentials,
     credentials::{ApiKey, CredentialError, ExposeSecret},
     sign::{
-        EncodedSignature, Material, SignError, SignTrace, SignatureEncoding, Signer, SigningContext, Whitespace,
-        prehash,
+        EncodedSignature, KeyedMac, Material, SignError, SignTrace, SignatureEncoding, Signer, SigningContext,
+        TimestampFormat, Whitespace, prehash::Prehash,
     },
 };
 use base64::Engine as _;
 use bytes::Bytes;
 use ed25519_dalek::{SigningKey, pkcs8::DecodePrivateKey};
 use hmac::{Hmac, Mac};
-use http::{HeaderValue, Uri, header, uri::PathAndQuery};
+use http::{HeaderName, HeaderValue, Uri, header, uri::PathAndQuery};
 use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
 use sha2::Sha256;
 use std::fmt;
 
 const EXCHANGE: &str = "binance";
-const API_KEY_HEADER: &str = "x-mbx-apikey";
+static API_KEY_HEADER: HeaderName = HeaderName::from_static("x-mbx-apikey");
+/// The length of a hex HMAC-SHA256.
+const HEX_SIGNATURE_LEN: usize = 64;
 const PKCS8_PEM_HEADER: &str = "-----BEGIN PRIVATE KEY-----";
 const FORM_CONTENT_TYPE: &str = "application/x-www-form-urlencoded";
 
 /// The key material of a Binance API key, prepared once.
 enum SigningMaterial {
     /// An HMAC key: the MAC state already keyed with the secret, cloned per request.
-    Hmac(Hmac<Sha256>),
+    Hmac(KeyedMac<Hmac<Sha256>>),
     /// An Ed25519 key, parsed from its PKCS#8 PEM form.
     Ed25519(Box<SigningKey>),
 }
@@ -121,7 +123,7 @@ impl BinanceSigner {
     pub fn sign_payload(&self, payload: &[u8]) -> String {
         match &self.material {
             SigningMaterial::Hmac(mac) => {
-                let mut mac = mac.clone();
+                let mut mac = mac.start();
                 mac.update(payload);
                 hex::encode(mac.finalize().into_bytes())
             }
@@ -173,6 +175,37 @@ impl fmt::Debug for BinanceSigner {
     }
 }
 
+impl BinanceSigner {
+    /// How long the signature is as a parameter value, when that is known before signing: a
+    /// buffer of exactly the final size becomes `Bytes` without another allocation. (An Ed25519
+    /// signature, rare and slow anyway, makes room for itself.)
+    fn signature_len(&self) -> usize {
+        if self.is_ed25519() { 0 } else { HEX_SIGNATURE_LEN }
+    }
+
+    /// Signs `query ‖ body` (the "totalParams" Binance verifies), reporting both to `trace`.
+    fn signature(&self, query: &[u8], body: &[u8], trace: &mut dyn SignTrace) -> Result<EncodedSignature, SignError> {
+        match &self.material {
+            SigningMaterial::Hmac(mac) => {
+                let mut prehash = Prehash::new(mac.start(), b"", trace);
+                prehash.part("query", query);
+                prehash.part("body", body);
+                prehash.finish(SignatureEncoding::LowerHex)
+            }
+            SigningMaterial::Ed25519(key) => {
+                let total_params = [query, body].concat();
+                trace.part("query", query);
+                trace.part("body", body);
+                trace.string_to_sign(&total_params);
+                EncodedSignature::encode(
+                    &ed25519_dalek::Signer::sign(key.as_ref(), &total_params).to_bytes(),
+                    SignatureEncoding::Base64,
+                )
+            }
+        }
+    }
+}
+
 impl Signer for BinanceSigner {
     fn sign(
         &self,
@@ -181,56 +214,162 @@ impl Signer for BinanceSigner {
         trace: &mut dyn SignTrace,
     ) -> Result<(), SignError> {
         check_form_encoded(request)?;
-        let mut query = request.uri().query().unwrap_or("").to_owned();
-        let mut body = percent_encode_non_ascii(request.body());
-        if has_param(query.as_bytes(), "signature") || has_param(&body, "signature") {
+        let query = request.uri().query().unwrap_or("").as_bytes();
+        let body = request.body();
+        let (in_query, in_body) = (Params::scan(query), Params::scan(body));
+        if in_query.signature || in_body.signature {
             return Err(SignError::InvalidRequest(
                 "the request already has a `signature` parameter; remove it and let keyward sign the request".into(),
             ));
         }
+        let timestamp = context.timestamp(TimestampFormat::UnixMillis);
+        let timestamp = (!in_query.timestamp && !in_body.timestamp).then_some(timestamp.as_bytes());
+
         // Binance wants the signature after everything it covers, and one place for both: the
-        // body when it carries parameters, otherwise the query string.
-        let into_body = !body.is_empty();
-        if !has_param(query.as_bytes(), "timestamp") && !has_param(&body, "timestamp") {
-            let timestamp = format!("timestamp={}", context.unix_millis());
-            if into_body {
-                append_param(&mut body, timestamp.as_bytes());
-            } else {
-                append_param_str(&mut query, &timestamp);
+        // body when it carries parameters, otherwise the query string. Either is built once, at
+        // its final size, and signed where it lies.
+        if body.is_empty() {
+            let path = request.uri().path().as_bytes();
+            let signed_len = ParamWriter::signed_len(query, query.len(), timestamp, self.signature_len());
+            let mut target = Vec::with_capacity(path.len() + 1 + signed_len);
+            target.extend_from_slice(path);
+            target.push(b'?');
+            let mut params = ParamWriter::new(&mut target);
+            params.extend(query);
+            if let Some(timestamp) = timestamp {
+                params.append(b"timestamp=", timestamp);
             }
-        }
-
-        let total_params = prehash::concat(trace, &[("query", query.as_bytes()), ("body", &body)]);
-        let signature = match &self.material {
-            SigningMaterial::Hmac(mac) => EncodedSignature::mac(mac, &total_params, SignatureEncoding::LowerHex)?,
-            SigningMaterial::Ed25519(key) => EncodedSignature::encode(
-                &ed25519_dalek::Signer::sign(key.as_ref(), &total_params).to_bytes(),
-                SignatureEncoding::Base64,
-            )?,
-        };
-        // Hex passes through unchanged; base64's `+`, `/` and `=` must be escaped in a parameter
-        // (three bytes each at most, so this is the only allocation).
-        let mut signature_param = String::with_capacity("signature=".len() + 3 * signature.as_str().len());
-        signature_param.push_str("signature=");
-        signature_param.extend(utf8_percent_encode(signature.as_str(), NON_ALPHANUMERIC));
-
-        if into_body {
-            append_param(&mut body, signature_param.as_bytes());
+            let signature = self.signature(params.written(), b"", trace)?;
+            params.append_signature(&signature, self.is_ed25519());
+            let target = PathAndQuery::from_maybe_shared(Bytes::from(target))
+                .map_err(|err| SignError::InvalidRequest(format!("the signed URL is not valid: {err}")))?;
+            *request.uri_mut() = with_target(request.uri(), target)?;
+        } else {
+            let encoded_len = body.len() + 2 * body.iter().filter(|byte| !byte.is_ascii()).count();
+            let mut signed_body = Vec::with_capacity(ParamWriter::signed_len(
+                body,
+                encoded_len,
+                timestamp,
+                self.signature_len(),
+            ));
+            let mut params = ParamWriter::new(&mut signed_body);
+            params.extend_percent_encoding_non_ascii(body);
+            if let Some(timestamp) = timestamp {
+                params.append(b"timestamp=", timestamp);
+            }
+            let signature = self.signature(query, params.written(), trace)?;
+            params.append_signature(&signature, self.is_ed25519());
             if !request.headers().contains_key(header::CONTENT_TYPE) {
                 request
                     .headers_mut()
                     .insert(header::CONTENT_TYPE, HeaderValue::from_static(FORM_CONTENT_TYPE));
             }
-        } else {
-            append_param_str(&mut query, &signature_param);
+            *request.body_mut() = Bytes::from(signed_body);
         }
-        let uri = with_query(request.uri(), &query)?;
-        *request.uri_mut() = uri;
-        *request.body_mut() = Bytes::from(body);
         request
             .headers_mut()
-            .insert(API_KEY_HEADER, self.api_key_header.clone());
+            .insert(&API_KEY_HEADER, self.api_key_header.clone());
         Ok(())
+    }
+}
+
+/// Which of the parameters the signer adds a parameter list (`a=1&b=2`) already has.
+#[derive(Default)]
+struct Params {
+    signature: bool,
+    timestamp: bool,
+}
+
+impl Params {
+    fn scan(params: &[u8]) -> Self {
+        let mut found = Self::default();
+        let mut rest = params;
+        loop {
+            // A parameter is named `name` when it starts with it and then ends or has its `=`.
+            let named =
+                |name: &[u8]| rest.starts_with(name) && matches!(rest.get(name.len()), None | Some(b'=' | b'&'));
+            found.signature |= named(b"signature");
+            found.timestamp |= named(b"timestamp");
+            match rest.iter().position(|&byte| byte == b'&') {
+                Some(separator) => rest = &rest[separator + 1..],
+                None => return found,
+            }
+        }
+    }
+}
+
+/// Appends to the parameter list that starts at the end of `buffer` as it is given (after a
+/// path's `?`, or at the start of a body).
+struct ParamWriter<'b> {
+    buffer: &'b mut Vec<u8>,
+    start: usize,
+}
+
+impl<'b> ParamWriter<'b> {
+    fn new(buffer: &'b mut Vec<u8>) -> Self {
+        let start = buffer.len();
+        Self { buffer, start }
+    }
+
+    /// The length of the parameter list `params` (`encoded_len` once copied) after the signer
+    /// appends `timestamp` (if given) and a signature of `signature_len` characters.
+    fn signed_len(params: &[u8], encoded_len: usize, timestamp: Option<&[u8]>, signature_len: usize) -> usize {
+        let mut needs_separator = !params.is_empty() && !params.ends_with(b"&");
+        let mut len = encoded_len;
+        if let Some(timestamp) = timestamp {
+            len += usize::from(needs_separator) + "timestamp=".len() + timestamp.len();
+            needs_separator = true;
+        }
+        len + usize::from(needs_separator) + "signature=".len() + signature_len
+    }
+
+    /// The parameters written so far.
+    fn written(&self) -> &[u8] {
+        &self.buffer[self.start..]
+    }
+
+    fn extend(&mut self, params: &[u8]) {
+        self.buffer.extend_from_slice(params);
+    }
+
+    /// Copies `params`, percent-encoding (UTF-8, uppercase hex) every non-ASCII byte: Binance
+    /// verifies the percent-encoded form, so that is the form that is signed and sent.
+    fn extend_percent_encoding_non_ascii(&mut self, params: &[u8]) {
+        for run in params.split_inclusive(|byte| !byte.is_ascii()) {
+            match run.split_last() {
+                Some((&last, ascii)) if !last.is_ascii() => {
+                    self.buffer.extend_from_slice(ascii);
+                    let mut hex_buf = [0u8; 2];
+                    // Two output bytes for one input byte: cannot fail.
+                    let _ = hex::encode_to_slice([last], &mut hex_buf);
+                    self.buffer.push(b'%');
+                    self.buffer.extend(hex_buf.iter().map(u8::to_ascii_uppercase));
+                }
+                _ => self.buffer.extend_from_slice(run),
+            }
+        }
+    }
+
+    /// Appends `name` followed by `value`, after a `&` unless the list is empty or ends in one.
+    fn append(&mut self, name: &[u8], value: &[u8]) {
+        if !self.written().is_empty() && !self.written().ends_with(b"&") {
+            self.buffer.push(b'&');
+        }
+        self.buffer.extend_from_slice(name);
+        self.buffer.extend_from_slice(value);
+    }
+
+    /// Appends `signature=`: hex as it is; base64 (`is_base64`) with its `+`, `/` and `=`
+    /// escaped, as in any parameter.
+    fn append_signature(&mut self, signature: &EncodedSignature, is_base64: bool) {
+        if !is_base64 {
+            self.append(b"signature=", signature.as_bytes());
+            return;
+        }
+        self.append(b"signature=", b"");
+        for piece in utf8_percent_encode(signature.as_str(), NON_ALPHANUMERIC) {
+            self.buffer.extend_from_slice(piece.as_bytes());
+        }
     }
 }
 
@@ -258,9 +397,10 @@ fn parse_ed25519_pem(material: &Material<'_>, secret: &str) -> Result<SigningKey
 fn check_form_encoded(request: &http::Request<Bytes>) -> Result<(), SignError> {
     if let Some(content_type) = request.headers().get(header::CONTENT_TYPE) {
         let is_form = content_type
-            .to_str()
-            .map(|value| value.trim_start().to_ascii_lowercase().starts_with(FORM_CONTENT_TYPE))
-            .unwrap_or(false);
+            .as_bytes()
+            .trim_ascii_start()
+            .get(..FORM_CONTENT_TYPE.len())
+            .is_some_and(|essence| essence.eq_ignore_ascii_case(FORM_CONTENT_TYPE.as_bytes()));
         if !is_form && !request.body().is_empty() {
             return Err(SignError::InvalidRequest(format!(
                 "Binance signed endpoints take `{FORM_CONTENT_TYPE}` parameters; send the body as `name=value&...` with that Content-Type"
@@ -279,57 +419,10 @@ fn check_form_encoded(request: &http::Request<Bytes>) -> Result<(), SignError> {
     Ok(())
 }
 
-/// Percent-encodes (UTF-8, uppercase hex) every non-ASCII byte, leaving everything else as sent.
-fn percent_encode_non_ascii(body: &[u8]) -> Vec<u8> {
-    let extra = body.iter().filter(|b| !b.is_ascii()).count() * 2;
-    let mut encoded = Vec::with_capacity(body.len() + extra);
-    for &byte in body {
-        if byte.is_ascii() {
-            encoded.push(byte);
-        } else {
-            let mut hex_buf = [0u8; 2];
-            // Two output bytes for one input byte: cannot fail.
-            let _ = hex::encode_to_slice([byte], &mut hex_buf);
-            encoded.push(b'%');
-            encoded.extend(hex_buf.iter().map(u8::to_ascii_uppercase));
-        }
-    }
-    encoded
-}
-
-/// Whether `params` (`a=1&b=2`) has a parameter named exactly `name`.
-fn has_param(params: &[u8], name: &str) -> bool {
-    params
-        .split(|&b| b == b'&')
-        .any(|pair| pair.split(|&b| b == b'=').next() == Some(name.as_bytes()))
-}
-
-fn append_param(params: &mut Vec<u8>, param: &[u8]) {
-    if !params.is_empty() && !params.ends_with(b"&") {
-        params.push(b'&');
-    }
-    params.extend_from_slice(param);
-}
-
-fn append_param_str(params: &mut String, param: &str) {
-    if !params.is_empty() && !params.ends_with('&') {
-        params.push('&');
-    }
-    params.push_str(param);
-}
-
-fn with_query(uri: &Uri, query: &str) -> Result<Uri, SignError> {
-    let path = uri.path();
-    let path_and_query = if query.is_empty() {
-        path.to_owned()
-    } else {
-        format!("{path}?{query}")
-    };
+/// `uri` with its path and query replaced by `target`.
+fn with_target(uri: &Uri, target: PathAndQuery) -> Result<Uri, SignError> {
     let mut parts = uri.clone().into_parts();
-    parts.path_and_query = Some(
-        PathAndQuery::try_from(path_and_query)
-            .map_err(|err| SignError::InvalidRequest(format!("the signed URL is not valid: {err}")))?,
-    );
+    parts.path_and_query = Some(target);
     Uri::from_parts(parts).map_err(|err| SignError::InvalidRequest(format!("the signed URL is not valid: {err}")))
 }
 
@@ -446,6 +539,29 @@ mod tests {
             request.uri().to_string(),
             "https://api.binance.com/api/v3/account?timestamp=1578963600000&signature=d84e6641b1e328e7b418fff030caed655c266299c9355e36ce801ed14631eed4"
         );
+    }
+
+    #[test]
+    fn signed_parameters_are_sized_exactly_up_front() {
+        let signature = EncodedSignature::encode(&[0xab; 32], SignatureEncoding::LowerHex).unwrap();
+        let cases: [(&[u8], Option<&[u8]>); 5] = [
+            (b"", Some(b"1")),
+            (b"a=1", Some(b"1499827319559")),
+            (b"a=1&", Some(b"7")),
+            (b"timestamp=1", None),
+            (b"a=%C3%A9&timestamp=1&", None),
+        ];
+        for (params, timestamp) in cases {
+            let mut buffer = b"/api/v3/order?".to_vec();
+            let mut writer = ParamWriter::new(&mut buffer);
+            writer.extend(params);
+            if let Some(timestamp) = timestamp {
+                writer.append(b"timestamp=", timestamp);
+            }
+            writer.append_signature(&signature, false);
+            let expected = ParamWriter::signed_len(params, params.len(), timestamp, HEX_SIGNATURE_LEN);
+            assert_eq!(writer.written().len(), expected, "{}", String::from_utf8_lossy(params));
+        }
     }
 
     #[test]

@@ -2,15 +2,15 @@
 
 use crate::{
     Credentials,
-    credentials::{ApiKey, CredentialError},
+    credentials::CredentialError,
     sign::{
-        EncodedSignature, Material, SignError, SignTrace, SignatureEncoding, Signer, SigningContext, Whitespace,
-        prehash, sensitive_header,
+        Material, SignError, SignTrace, SignatureEncoding, Signer, SigningContext, TimestampFormat, Whitespace,
+        prehash_hmac::{Passphrase, PrehashHmacScheme, PrehashHmacSigner, PrehashPart},
     },
 };
 use bytes::Bytes;
 use hmac::Hmac;
-use http::HeaderValue;
+use http::HeaderName;
 use sha2::Sha256;
 use std::fmt;
 
@@ -19,6 +19,27 @@ use std::fmt;
 /// Sixty seconds covers network latency and a modest clock offset while keeping a captured request
 /// from being replayed for long; BitMEX rejects a request whose expiry has passed.
 pub const EXPIRES_AFTER_SECS: u64 = 60;
+
+/// The BitMEX scheme: `VERB ‖ path?query ‖ expires ‖ body`, hex, three `api-*` headers.
+static SCHEME: PrehashHmacScheme = PrehashHmacScheme {
+    exchange: "bitmex",
+    parts: &[
+        ("verb", PrehashPart::Method),
+        ("path", PrehashPart::Target),
+        ("expires", PrehashPart::Timestamp),
+        ("body", PrehashPart::Body),
+    ],
+    separator: b"",
+    timestamp: TimestampFormat::ExpiresAfterSeconds(EXPIRES_AFTER_SECS),
+    encoding: SignatureEncoding::LowerHex,
+    api_key_header: HeaderName::from_static("api-key"),
+    signature_header: HeaderName::from_static("api-signature"),
+    timestamp_header: HeaderName::from_static("api-expires"),
+    passphrase: Passphrase::None,
+    fixed_headers: &[],
+    json_content_type: false,
+    path_example: "/api/v1/order",
+};
 
 /// Signs BitMEX REST calls.
 ///
@@ -43,28 +64,22 @@ pub const EXPIRES_AFTER_SECS: u64 = 60;
 /// assert_eq!(request.headers()["api-signature"], "c7682d435d0cfe87c16098df34ef2eb5a549d4c5a3c2b1f0f77b8af73423bf00");
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-#[derive(Clone)]
-pub struct BitmexSigner {
-    api_key: ApiKey,
-    mac: Hmac<Sha256>,
-}
+pub struct BitmexSigner(PrehashHmacSigner<Hmac<Sha256>>);
 
 impl BitmexSigner {
     /// Prepares a signer: keys the MAC once. Fails with [`CredentialError::InvalidSecret`] for an
     /// empty secret or one with surrounding whitespace.
     pub fn new(credentials: &Credentials) -> Result<Self, CredentialError> {
         let material = Material::of("bitmex", credentials);
-        Ok(Self {
-            mac: material.hmac(material.secret(Whitespace::Reject)?.as_bytes())?,
-            api_key: credentials.api_key().clone(),
-        })
+        let mac = material.hmac(material.secret(Whitespace::Reject)?.as_bytes())?;
+        PrehashHmacSigner::new(&SCHEME, &material, mac).map(Self)
     }
 }
 
 impl fmt::Debug for BitmexSigner {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("BitmexSigner")
-            .field("api_key", &self.api_key.fingerprint())
+            .field("api_key", &self.0.fingerprint())
             .finish_non_exhaustive()
     }
 }
@@ -76,29 +91,7 @@ impl Signer for BitmexSigner {
         context: &SigningContext,
         trace: &mut dyn SignTrace,
     ) -> Result<(), SignError> {
-        let verb = request.method().as_str().to_ascii_uppercase();
-        let target = request.uri().path_and_query().map_or("/", |target| target.as_str());
-        let expires = context.unix_seconds().saturating_add(EXPIRES_AFTER_SECS).to_string();
-        let body = request.body();
-
-        let string_to_sign = prehash::concat(
-            trace,
-            &[
-                ("verb", verb.as_bytes()),
-                ("path", target.as_bytes()),
-                ("expires", expires.as_bytes()),
-                ("body", body),
-            ],
-        );
-        let signature =
-            EncodedSignature::mac(&self.mac, &string_to_sign, SignatureEncoding::LowerHex)?.to_header_value()?;
-        let key = sensitive_header(self.api_key.expose()).map_err(SignError::header)?;
-        let expires = HeaderValue::from_str(&expires).map_err(SignError::header)?;
-        let headers = request.headers_mut();
-        headers.insert("api-expires", expires);
-        headers.insert("api-key", key);
-        headers.insert("api-signature", signature);
-        Ok(())
+        self.0.sign(request, context, trace)
     }
 }
 

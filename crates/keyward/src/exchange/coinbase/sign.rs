@@ -2,23 +2,42 @@
 
 use crate::{
     Credentials,
-    credentials::{ApiKey, CredentialError},
+    credentials::CredentialError,
     sign::{
-        EncodedSignature, Material, SignError, SignTrace, SignatureEncoding, Signer, SigningContext, Whitespace,
-        prehash,
+        Material, SignError, SignTrace, SignatureEncoding, Signer, SigningContext, TimestampFormat, Whitespace,
+        prehash_hmac::{Passphrase, PrehashHmacScheme, PrehashHmacSigner, PrehashPart},
     },
 };
 use bytes::Bytes;
 use hmac::Hmac;
-use http::{HeaderValue, header};
+use http::HeaderName;
 use sha2::Sha256;
 use std::fmt;
 
 const EXCHANGE: &str = "coinbase";
-const KEY_HEADER: &str = "cb-access-key";
-const SIGN_HEADER: &str = "cb-access-sign";
-const TIMESTAMP_HEADER: &str = "cb-access-timestamp";
-const PASSPHRASE_HEADER: &str = "cb-access-passphrase";
+
+/// The Coinbase Exchange scheme: `timestamp ‖ METHOD ‖ requestPath ‖ body`, base64, four
+/// `CB-ACCESS-*` headers.
+static SCHEME: PrehashHmacScheme = PrehashHmacScheme {
+    exchange: EXCHANGE,
+    parts: &[
+        ("timestamp", PrehashPart::Timestamp),
+        ("method", PrehashPart::Method),
+        ("request_path", PrehashPart::Target),
+        ("body", PrehashPart::Body),
+    ],
+    separator: b"",
+    timestamp: TimestampFormat::UnixSeconds,
+    encoding: SignatureEncoding::Base64,
+    api_key_header: HeaderName::from_static("cb-access-key"),
+    signature_header: HeaderName::from_static("cb-access-sign"),
+    timestamp_header: HeaderName::from_static("cb-access-timestamp"),
+    passphrase: Passphrase::Plain(HeaderName::from_static("cb-access-passphrase")),
+    fixed_headers: &[],
+    // Coinbase Exchange reads request bodies as JSON only.
+    json_content_type: true,
+    path_example: "/orders",
+};
 
 /// Signs Coinbase Exchange (formerly Coinbase Pro) REST requests.
 ///
@@ -44,12 +63,7 @@ const PASSPHRASE_HEADER: &str = "cb-access-passphrase";
 /// assert_eq!(request.headers()["cb-access-timestamp"], "1420674445");
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-pub struct CoinbaseSigner {
-    api_key: ApiKey,
-    api_key_header: HeaderValue,
-    passphrase_header: HeaderValue,
-    mac: Hmac<Sha256>,
-}
+pub struct CoinbaseSigner(PrehashHmacSigner<Hmac<Sha256>>);
 
 impl CoinbaseSigner {
     /// Prepares a signer: decodes the base64 secret and keys the HMAC once.
@@ -74,19 +88,14 @@ impl CoinbaseSigner {
             "it is not base64; Coinbase Exchange secrets are the base64 string shown when the key was created",
         )?;
         let mac = material.hmac(&decoded)?;
-        Ok(Self {
-            api_key: credentials.api_key().clone(),
-            passphrase_header: material.passphrase_header()?,
-            api_key_header: material.api_key_header()?,
-            mac,
-        })
+        PrehashHmacSigner::new(&SCHEME, &material, mac).map(Self)
     }
 }
 
 impl fmt::Debug for CoinbaseSigner {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CoinbaseSigner")
-            .field("api_key", &self.api_key.fingerprint())
+            .field("api_key", &self.0.fingerprint())
             .finish()
     }
 }
@@ -98,46 +107,8 @@ impl Signer for CoinbaseSigner {
         context: &SigningContext,
         trace: &mut dyn SignTrace,
     ) -> Result<(), SignError> {
-        let timestamp = context.unix_seconds().to_string();
-        let method = request.method().as_str().to_ascii_uppercase();
-        let request_path = request_path(request.uri())?;
-        let body = request.body();
-
-        let prehash = prehash::concat(
-            trace,
-            &[
-                ("timestamp", timestamp.as_bytes()),
-                ("method", method.as_bytes()),
-                ("request_path", request_path.as_bytes()),
-                ("body", body),
-            ],
-        );
-        let signature = EncodedSignature::mac(&self.mac, &prehash, SignatureEncoding::Base64)?.to_header_value()?;
-
-        let add_content_type = !body.is_empty() && !request.headers().contains_key(header::CONTENT_TYPE);
-        let headers = request.headers_mut();
-        headers.insert(KEY_HEADER, self.api_key_header.clone());
-        headers.insert(SIGN_HEADER, signature);
-        headers.insert(
-            TIMESTAMP_HEADER,
-            HeaderValue::from_str(&timestamp).map_err(SignError::header)?,
-        );
-        headers.insert(PASSPHRASE_HEADER, self.passphrase_header.clone());
-        if add_content_type {
-            // Coinbase Exchange reads request bodies as JSON only.
-            headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
-        }
-        Ok(())
+        self.0.sign(request, context, trace)
     }
-}
-
-/// The path plus `?query` as sent; Coinbase signs the request target, not the host.
-fn request_path(uri: &http::Uri) -> Result<String, SignError> {
-    prehash::path_and_query(uri).ok_or_else(|| {
-        SignError::InvalidRequest(
-            "the URL has no path; Coinbase Exchange signs the request path, such as /orders".into(),
-        )
-    })
 }
 
 #[cfg(test)]
@@ -146,6 +117,7 @@ mod tests {
     use crate::sign::{Explanation, NoTrace};
     use base64::Engine as _;
     use hmac::Mac;
+    use http::header;
 
     const KEY: &str = "test-only-key-coinbase-0123456789";
     // base64("test-only-secret-coinbase-hmac-key")

@@ -2,17 +2,40 @@
 
 use crate::{
     Credentials,
-    credentials::{ApiKey, CredentialError},
+    credentials::CredentialError,
     sign::{
-        EncodedSignature, Material, SignError, SignTrace, SignatureEncoding, Signer, SigningContext, Whitespace,
-        prehash, sensitive_header,
+        Material, SignError, SignTrace, SignatureEncoding, Signer, SigningContext, TimestampFormat, Whitespace,
+        prehash_hmac::{Passphrase, PrehashHmacScheme, PrehashHmacSigner, PrehashPart},
     },
 };
 use bytes::Bytes;
 use hmac::Hmac;
-use http::HeaderValue;
-use sha2::{Digest, Sha512};
+use http::HeaderName;
+use sha2::Sha512;
 use std::fmt;
+
+/// The Gate scheme: five parts joined with `\n`, HMAC-SHA512 in hex, headers `KEY`, `Timestamp`
+/// and `SIGN`.
+static SCHEME: PrehashHmacScheme = PrehashHmacScheme {
+    exchange: "gate",
+    parts: &[
+        ("method", PrehashPart::Method),
+        ("path", PrehashPart::Path),
+        ("query", PrehashPart::FormDecodedQuery),
+        ("hex(sha512(body))", PrehashPart::BodySha512Hex),
+        ("timestamp", PrehashPart::Timestamp),
+    ],
+    separator: b"\n",
+    timestamp: TimestampFormat::UnixSeconds,
+    encoding: SignatureEncoding::LowerHex,
+    api_key_header: HeaderName::from_static("key"),
+    signature_header: HeaderName::from_static("sign"),
+    timestamp_header: HeaderName::from_static("timestamp"),
+    passphrase: Passphrase::None,
+    fixed_headers: &[],
+    json_content_type: false,
+    path_example: "/api/v4/spot/orders",
+};
 
 /// Signs Gate APIv4 calls.
 ///
@@ -39,28 +62,22 @@ use std::fmt;
 ///     "fb3faf24deff16790d726b66ac9f74526668b13bd01029199cc4fcc522418b8a"));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-#[derive(Clone)]
-pub struct GateSigner {
-    api_key: ApiKey,
-    mac: Hmac<Sha512>,
-}
+pub struct GateSigner(PrehashHmacSigner<Hmac<Sha512>>);
 
 impl GateSigner {
     /// Prepares a signer: keys the MAC once. Fails with [`CredentialError::InvalidSecret`] for an
     /// empty secret or one with surrounding whitespace.
     pub fn new(credentials: &Credentials) -> Result<Self, CredentialError> {
         let material = Material::of("gate", credentials);
-        Ok(Self {
-            mac: material.hmac(material.secret(Whitespace::Reject)?.as_bytes())?,
-            api_key: credentials.api_key().clone(),
-        })
+        let mac = material.hmac(material.secret(Whitespace::Reject)?.as_bytes())?;
+        PrehashHmacSigner::new(&SCHEME, &material, mac).map(Self)
     }
 }
 
 impl fmt::Debug for GateSigner {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("GateSigner")
-            .field("api_key", &self.api_key.fingerprint())
+            .field("api_key", &self.0.fingerprint())
             .finish_non_exhaustive()
     }
 }
@@ -72,45 +89,8 @@ impl Signer for GateSigner {
         context: &SigningContext,
         trace: &mut dyn SignTrace,
     ) -> Result<(), SignError> {
-        let method = request.method().as_str().to_ascii_uppercase();
-        let path = request.uri().path();
-        let query = form_decode(request.uri().query().unwrap_or_default());
-        let timestamp = context.unix_seconds().to_string();
-        let mut body_hash = [0u8; 128];
-        hex::encode_to_slice(Sha512::digest(request.body()), &mut body_hash)
-            .map_err(|err| SignError::Header(format!("hex encoding failed: {err}")))?;
-
-        let string_to_sign = prehash::join(
-            trace,
-            b"\n",
-            &[
-                ("method", method.as_bytes()),
-                ("path", path.as_bytes()),
-                ("query", &query),
-                ("hex(sha512(body))", &body_hash),
-                ("timestamp", timestamp.as_bytes()),
-            ],
-        );
-        let signature =
-            EncodedSignature::mac(&self.mac, &string_to_sign, SignatureEncoding::LowerHex)?.to_header_value()?;
-        let key = sensitive_header(self.api_key.expose()).map_err(SignError::header)?;
-        let timestamp = HeaderValue::from_str(&timestamp).map_err(SignError::header)?;
-        let headers = request.headers_mut();
-        headers.insert("KEY", key);
-        headers.insert("Timestamp", timestamp);
-        headers.insert("SIGN", signature);
-        Ok(())
+        self.0.sign(request, context, trace)
     }
-}
-
-/// `application/x-www-form-urlencoded` decoding of a whole query string, `&` and `=` kept: `+`
-/// becomes a space and `%XX` its byte, as Python's `unquote_plus` does in Gate's SDK.
-fn form_decode(query: &str) -> Vec<u8> {
-    if !query.bytes().any(|byte| byte == b'+' || byte == b'%') {
-        return query.as_bytes().to_vec();
-    }
-    let spaced = query.replace('+', " ");
-    percent_encoding::percent_decode_str(&spaced).collect()
 }
 
 #[cfg(test)]
@@ -119,6 +99,7 @@ mod tests {
     use super::*;
     use crate::sign::{Explanation, NoTrace};
     use serde_json::Value;
+    use sha2::Digest;
 
     fn signer() -> GateSigner {
         GateSigner::new(&Credentials::new("test-only-gate-key-0001", "test-only-secret-gate")).unwrap()

@@ -4,16 +4,18 @@ use crate::{
     Credentials,
     credentials::{ApiKey, CredentialError},
     sign::{
-        EncodedSignature, Material, SignError, SignTrace, SignatureEncoding, Signer, SigningContext, Whitespace,
-        sensitive_header,
+        EncodedSignature, KeyedMac, Material, SignError, SignTrace, SignatureEncoding, Signer, SigningContext,
+        TimestampFormat, Whitespace,
     },
 };
 use bytes::Bytes;
-use hmac::Hmac;
-use http::{HeaderValue, Method, header::CONTENT_TYPE};
+use hmac::{Hmac, Mac};
+use http::{HeaderName, HeaderValue, Method, header::CONTENT_TYPE};
 use sha2::{Digest, Sha256, Sha512};
 use std::fmt;
 
+static API_KEY_HEADER: HeaderName = HeaderName::from_static("api-key");
+static SIGN_HEADER: HeaderName = HeaderName::from_static("api-sign");
 const FORM_CONTENT_TYPE: &str = "application/x-www-form-urlencoded";
 
 /// Signs Kraken spot REST private calls.
@@ -43,14 +45,16 @@ const FORM_CONTENT_TYPE: &str = "application/x-www-form-urlencoded";
 #[derive(Clone)]
 pub struct KrakenSigner {
     api_key: ApiKey,
-    mac: Hmac<Sha512>,
+    api_key_header: HeaderValue,
+    mac: KeyedMac<Hmac<Sha512>>,
 }
 
 impl KrakenSigner {
     /// Prepares a signer: decodes the base64 secret and keys the MAC once.
     ///
     /// Fails with [`CredentialError::InvalidSecret`] when the secret is empty, has surrounding
-    /// whitespace, or is not base64, which is the form Kraken issues secrets in.
+    /// whitespace, or is not base64, which is the form Kraken issues secrets in, or when the API
+    /// key cannot travel in a header.
     pub fn new(credentials: &Credentials) -> Result<Self, CredentialError> {
         let material = Material::of("kraken", credentials);
         let key = material.decode_base64(
@@ -60,6 +64,7 @@ impl KrakenSigner {
         Ok(Self {
             mac: material.hmac(&key)?,
             api_key: credentials.api_key().clone(),
+            api_key_header: material.api_key_header()?,
         })
     }
 }
@@ -82,44 +87,55 @@ impl Signer for KrakenSigner {
         check_request_shape(request)?;
 
         let body = request.body();
-        let (postdata, nonce) = match existing_nonce(body) {
+        let added_nonce = context.timestamp(TimestampFormat::Nonce);
+        // The body as sent, in pieces: `nonce=<n>&` before the caller's parameters unless they
+        // carry a nonce already.
+        let (nonce, prefix): (&[u8], &[&[u8]]) = match existing_nonce(body) {
             Some([]) => {
                 return Err(SignError::InvalidRequest(
                     "the body has an empty `nonce` parameter; remove it so the signer adds one, or give it a value"
                         .into(),
                 ));
             }
-            Some(nonce) => (body.clone(), Bytes::copy_from_slice(nonce)),
-            None => {
-                let nonce = context.nonce().to_string();
-                let mut postdata = Vec::with_capacity(6 + nonce.len() + 1 + body.len());
-                postdata.extend_from_slice(b"nonce=");
-                postdata.extend_from_slice(nonce.as_bytes());
-                if !body.is_empty() {
-                    postdata.push(b'&');
-                    postdata.extend_from_slice(body);
-                }
-                (Bytes::from(postdata), Bytes::from(nonce))
+            Some(nonce) => (nonce, &[]),
+            None if body.is_empty() => (added_nonce.as_bytes(), &[b"nonce=", added_nonce.as_bytes()]),
+            None => (added_nonce.as_bytes(), &[b"nonce=", added_nonce.as_bytes(), b"&"]),
+        };
+        let mut digest = Sha256::new().chain_update(nonce);
+        for piece in prefix {
+            digest.update(piece);
+        }
+        let digest = digest.chain_update(body).finalize();
+        let postdata = if prefix.is_empty() {
+            body.clone()
+        } else {
+            let mut postdata = Vec::with_capacity(prefix.iter().map(|piece| piece.len()).sum::<usize>() + body.len());
+            for piece in prefix {
+                postdata.extend_from_slice(piece);
             }
+            postdata.extend_from_slice(body);
+            Bytes::from(postdata)
         };
 
+        // Kraken's string-to-sign is the path and a digest: two updates of the MAC, with the
+        // parts shown as the digest's inputs rather than through `Prehash`.
         let path = request.uri().path().as_bytes();
-        let digest = Sha256::new().chain_update(&nonce).chain_update(&postdata).finalize();
-        trace.part("uri_path", path);
-        trace.part("nonce", &nonce);
-        trace.part("postdata", &postdata);
-        trace.part("sha256(nonce + postdata)", &digest);
-        let mut string_to_sign = Vec::with_capacity(path.len() + digest.len());
-        string_to_sign.extend_from_slice(path);
-        string_to_sign.extend_from_slice(&digest);
-        trace.string_to_sign(&string_to_sign);
-
+        let mut mac = self.mac.start();
+        mac.update(path);
+        mac.update(&digest);
+        if trace.is_recording() {
+            trace.part("uri_path", path);
+            trace.part("nonce", nonce);
+            trace.part("postdata", &postdata);
+            trace.part("sha256(nonce + postdata)", &digest);
+            trace.string_to_sign(&[path, digest.as_slice()].concat());
+        }
         let signature =
-            EncodedSignature::mac(&self.mac, &string_to_sign, SignatureEncoding::Base64)?.to_header_value()?;
-        let key = sensitive_header(self.api_key.expose()).map_err(SignError::header)?;
+            EncodedSignature::encode(&mac.finalize().into_bytes(), SignatureEncoding::Base64)?.to_header_value()?;
+
         let headers = request.headers_mut();
-        headers.insert("API-Key", key);
-        headers.insert("API-Sign", signature);
+        headers.insert(&API_KEY_HEADER, self.api_key_header.clone());
+        headers.insert(&SIGN_HEADER, signature);
         if !headers.contains_key(CONTENT_TYPE) {
             headers.insert(CONTENT_TYPE, HeaderValue::from_static(FORM_CONTENT_TYPE));
         }

@@ -2,17 +2,44 @@
 
 use crate::{
     Credentials,
-    credentials::{ApiKey, CredentialError, ExposeSecret},
+    credentials::CredentialError,
     sign::{
-        EncodedSignature, Material, SignError, SignTrace, SignatureEncoding, Signer, SigningContext, Whitespace,
-        prehash, sensitive_header,
+        Material, SignError, SignTrace, SignatureEncoding, Signer, SigningContext, TimestampFormat, Whitespace,
+        prehash_hmac::{Passphrase, PrehashHmacScheme, PrehashHmacSigner, PrehashPart},
     },
 };
 use bytes::Bytes;
 use hmac::Hmac;
-use http::HeaderValue;
+use http::{HeaderName, HeaderValue};
 use sha2::Sha256;
 use std::fmt;
+
+/// `KC-API-KEY-VERSION: 2`, sent with every request.
+static KEY_VERSION: [(HeaderName, HeaderValue); 1] = [(
+    HeaderName::from_static("kc-api-key-version"),
+    HeaderValue::from_static("2"),
+)];
+
+/// The KuCoin scheme: `timestamp ‖ METHOD ‖ endpoint ‖ body`, base64, five `KC-API-*` headers.
+static SCHEME: PrehashHmacScheme = PrehashHmacScheme {
+    exchange: "kucoin",
+    parts: &[
+        ("timestamp", PrehashPart::Timestamp),
+        ("method", PrehashPart::Method),
+        ("endpoint", PrehashPart::PercentDecodedTarget),
+        ("body", PrehashPart::Body),
+    ],
+    separator: b"",
+    timestamp: TimestampFormat::UnixMillis,
+    encoding: SignatureEncoding::Base64,
+    api_key_header: HeaderName::from_static("kc-api-key"),
+    signature_header: HeaderName::from_static("kc-api-sign"),
+    timestamp_header: HeaderName::from_static("kc-api-timestamp"),
+    passphrase: Passphrase::Signed(HeaderName::from_static("kc-api-passphrase")),
+    fixed_headers: &KEY_VERSION,
+    json_content_type: false,
+    path_example: "/api/v1/accounts",
+};
 
 /// Signs KuCoin REST calls with a version 2 API key.
 ///
@@ -38,13 +65,7 @@ use std::fmt;
 /// assert_eq!(request.headers()["KC-API-KEY-VERSION"], "2");
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-#[derive(Clone)]
-pub struct KucoinSigner {
-    api_key: ApiKey,
-    mac: Hmac<Sha256>,
-    /// `KC-API-PASSPHRASE`, signed once: a sensitive header value, cloned per request.
-    signed_passphrase: HeaderValue,
-}
+pub struct KucoinSigner(PrehashHmacSigner<Hmac<Sha256>>);
 
 impl KucoinSigner {
     /// Prepares a signer: keys the MAC and signs the passphrase once.
@@ -54,24 +75,16 @@ impl KucoinSigner {
     pub fn new(credentials: &Credentials) -> Result<Self, CredentialError> {
         let material = Material::of("kucoin", credentials);
         let secret = material.secret(Whitespace::Reject)?;
-        let passphrase = material.passphrase()?;
+        material.passphrase()?;
         let mac = material.hmac(secret.as_bytes())?;
-        let signed_passphrase =
-            EncodedSignature::mac(&mac, passphrase.expose_secret().as_bytes(), SignatureEncoding::Base64)
-                .and_then(|signed| signed.to_header_value())
-                .map_err(|_| material.invalid("internal error: the signed passphrase cannot be encoded"))?;
-        Ok(Self {
-            api_key: credentials.api_key().clone(),
-            mac,
-            signed_passphrase,
-        })
+        PrehashHmacSigner::new(&SCHEME, &material, mac).map(Self)
     }
 }
 
 impl fmt::Debug for KucoinSigner {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("KucoinSigner")
-            .field("api_key", &self.api_key.fingerprint())
+            .field("api_key", &self.0.fingerprint())
             .finish_non_exhaustive()
     }
 }
@@ -83,32 +96,7 @@ impl Signer for KucoinSigner {
         context: &SigningContext,
         trace: &mut dyn SignTrace,
     ) -> Result<(), SignError> {
-        let timestamp = context.unix_millis().to_string();
-        let method = request.method().as_str().to_ascii_uppercase();
-        let target = request.uri().path_and_query().map_or("/", |target| target.as_str());
-        let endpoint: Vec<u8> = percent_encoding::percent_decode_str(target).collect();
-        let body = request.body();
-
-        let string_to_sign = prehash::concat(
-            trace,
-            &[
-                ("timestamp", timestamp.as_bytes()),
-                ("method", method.as_bytes()),
-                ("endpoint", &endpoint),
-                ("body", body),
-            ],
-        );
-        let signature =
-            EncodedSignature::mac(&self.mac, &string_to_sign, SignatureEncoding::Base64)?.to_header_value()?;
-        let key = sensitive_header(self.api_key.expose()).map_err(SignError::header)?;
-        let timestamp = HeaderValue::from_str(&timestamp).map_err(SignError::header)?;
-        let headers = request.headers_mut();
-        headers.insert("KC-API-KEY", key);
-        headers.insert("KC-API-SIGN", signature);
-        headers.insert("KC-API-TIMESTAMP", timestamp);
-        headers.insert("KC-API-PASSPHRASE", self.signed_passphrase.clone());
-        headers.insert("KC-API-KEY-VERSION", HeaderValue::from_static("2"));
-        Ok(())
+        self.0.sign(request, context, trace)
     }
 }
 
@@ -119,6 +107,7 @@ mod tests {
     use crate::sign::{Explanation, NoTrace};
     use base64::{Engine, engine::general_purpose::STANDARD as BASE64};
     use hmac::Mac;
+    use sha2::Sha256;
 
     const KEY: &str = "test-only-kucoin-key-0001";
     const SECRET: &str = "test-only-secret-kucoin";

@@ -2,23 +2,41 @@
 
 use crate::{
     Credentials,
-    credentials::{ApiKey, CredentialError},
+    credentials::CredentialError,
     sign::{
-        EncodedSignature, Material, SignError, SignTrace, SignatureEncoding, Signer, SigningContext, Whitespace,
-        prehash,
+        Material, SignError, SignTrace, SignatureEncoding, Signer, SigningContext, TimestampFormat, Whitespace,
+        prehash_hmac::{Passphrase, PrehashHmacScheme, PrehashHmacSigner, PrehashPart},
     },
 };
 use bytes::Bytes;
 use hmac::Hmac;
-use http::{HeaderValue, header};
+use http::HeaderName;
 use sha2::Sha256;
 use std::fmt;
 
 const EXCHANGE: &str = "okx";
-const KEY_HEADER: &str = "ok-access-key";
-const SIGN_HEADER: &str = "ok-access-sign";
-const TIMESTAMP_HEADER: &str = "ok-access-timestamp";
-const PASSPHRASE_HEADER: &str = "ok-access-passphrase";
+
+/// The OKX scheme: `timestamp ‖ METHOD ‖ requestPath ‖ body`, base64, four `OK-ACCESS-*` headers.
+static SCHEME: PrehashHmacScheme = PrehashHmacScheme {
+    exchange: EXCHANGE,
+    parts: &[
+        ("timestamp", PrehashPart::Timestamp),
+        ("method", PrehashPart::Method),
+        ("request_path", PrehashPart::Target),
+        ("body", PrehashPart::Body),
+    ],
+    separator: b"",
+    timestamp: TimestampFormat::Iso8601Millis,
+    encoding: SignatureEncoding::Base64,
+    api_key_header: HeaderName::from_static("ok-access-key"),
+    signature_header: HeaderName::from_static("ok-access-sign"),
+    timestamp_header: HeaderName::from_static("ok-access-timestamp"),
+    passphrase: Passphrase::Plain(HeaderName::from_static("ok-access-passphrase")),
+    fixed_headers: &[],
+    // OKX reads request bodies as JSON only.
+    json_content_type: true,
+    path_example: "/api/v5/account/balance",
+};
 
 /// Signs OKX v5 REST requests.
 ///
@@ -43,12 +61,7 @@ const PASSPHRASE_HEADER: &str = "ok-access-passphrase";
 /// assert_eq!(request.headers()["ok-access-timestamp"], "2020-12-08T09:08:57.715Z");
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-pub struct OkxSigner {
-    api_key: ApiKey,
-    api_key_header: HeaderValue,
-    passphrase_header: HeaderValue,
-    mac: Hmac<Sha256>,
-}
+pub struct OkxSigner(PrehashHmacSigner<Hmac<Sha256>>);
 
 impl OkxSigner {
     /// Prepares a signer: keys the HMAC and the passphrase header once.
@@ -63,19 +76,14 @@ impl OkxSigner {
         // The missing passphrase is reported before any problem with the secret.
         material.passphrase()?;
         let mac = material.hmac(material.secret(Whitespace::Keep)?.as_bytes())?;
-        Ok(Self {
-            api_key: credentials.api_key().clone(),
-            passphrase_header: material.passphrase_header()?,
-            api_key_header: material.api_key_header()?,
-            mac,
-        })
+        PrehashHmacSigner::new(&SCHEME, &material, mac).map(Self)
     }
 }
 
 impl fmt::Debug for OkxSigner {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("OkxSigner")
-            .field("api_key", &self.api_key.fingerprint())
+            .field("api_key", &self.0.fingerprint())
             .finish()
     }
 }
@@ -87,46 +95,8 @@ impl Signer for OkxSigner {
         context: &SigningContext,
         trace: &mut dyn SignTrace,
     ) -> Result<(), SignError> {
-        let timestamp = context.iso8601_millis();
-        let method = request.method().as_str().to_ascii_uppercase();
-        let request_path = request_path(request.uri())?;
-        let body = request.body();
-
-        let prehash = prehash::concat(
-            trace,
-            &[
-                ("timestamp", timestamp.as_bytes()),
-                ("method", method.as_bytes()),
-                ("request_path", request_path.as_bytes()),
-                ("body", body),
-            ],
-        );
-        let signature = EncodedSignature::mac(&self.mac, &prehash, SignatureEncoding::Base64)?.to_header_value()?;
-
-        let add_content_type = !body.is_empty() && !request.headers().contains_key(header::CONTENT_TYPE);
-        let headers = request.headers_mut();
-        headers.insert(KEY_HEADER, self.api_key_header.clone());
-        headers.insert(SIGN_HEADER, signature);
-        headers.insert(
-            TIMESTAMP_HEADER,
-            HeaderValue::from_str(&timestamp).map_err(SignError::header)?,
-        );
-        headers.insert(PASSPHRASE_HEADER, self.passphrase_header.clone());
-        if add_content_type {
-            // OKX reads request bodies as JSON only.
-            headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
-        }
-        Ok(())
+        self.0.sign(request, context, trace)
     }
-}
-
-/// The path plus `?query` as sent; OKX signs the request target, not the host.
-fn request_path(uri: &http::Uri) -> Result<String, SignError> {
-    prehash::path_and_query(uri).ok_or_else(|| {
-        SignError::InvalidRequest(
-            "the URL has no path; OKX signs the request path, such as /api/v5/account/balance".into(),
-        )
-    })
 }
 
 #[cfg(test)]
@@ -135,6 +105,7 @@ mod tests {
     use crate::sign::{Explanation, NoTrace};
     use base64::Engine as _;
     use hmac::Mac;
+    use http::header;
 
     const KEY: &str = "test-only-key-okx-0123456789";
     const SECRET: &str = "test-only-secret-okx";
