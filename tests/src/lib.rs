@@ -4,6 +4,8 @@
 //!
 //! Every key, secret and passphrase here is a test fixture, not a credential of anyone.
 
+pub mod adversary;
+
 use base64::Engine;
 use keyward::{
     Credentials,

@@ -7,7 +7,11 @@
 //! reproducible. Rate limits and bans are not faults: they follow from the exchange's documented
 //! budgets (see [`Builder::weight_limit`](crate::Builder::weight_limit)).
 
-use std::{collections::VecDeque, sync::Mutex, time::Duration};
+use std::{
+    collections::{HashMap, VecDeque},
+    sync::Mutex,
+    time::Duration,
+};
 
 use http::StatusCode;
 
@@ -43,6 +47,11 @@ pub enum Fault {
     /// Read the whole request, then reset the connection (TCP RST) without answering and without
     /// executing anything. The client cannot tell this from a reset after execution.
     ResetBeforeResponse,
+    /// Reset the connection (TCP RST) as soon as the request's head has arrived, before its
+    /// body is read, the exchange sees it, or its rate limits count it: the request is lost on
+    /// the way in. It is still recorded, with an empty body. The client cannot tell this from a
+    /// reset after execution either: it has already written the request.
+    ResetOnArrival,
     /// Handle the request normally (an order is executed and recorded), then hold the answer this
     /// long before sending it: longer than the client's timeout, the client sees a timeout for a
     /// request that took effect.
@@ -56,6 +65,11 @@ pub enum Fault {
     /// Handle the request normally, but answer with a JSON body padded to this many bytes, as a
     /// misrouted request to a bulk endpoint would get: far larger than any answer expected.
     HugeBody(usize),
+    /// Refuse the request, without executing it, with the exchange's own "too many requests"
+    /// answer (status, headers and body of its first budget) telling the client to wait this
+    /// long: a rate limit spent by another client on the same key or IP. An exchange without
+    /// budgets (rate limits lifted) answers a bare `429` with `Retry-After`.
+    TooManyRequests(Duration),
 }
 
 /// Faults drawn at random, for the requests that find the queue of injected faults empty.
@@ -83,6 +97,7 @@ pub enum Fault {
 pub struct FaultPlan {
     seed: u64,
     choices: Vec<(Fault, f64)>,
+    key_header: Option<http::HeaderName>,
 }
 
 impl FaultPlan {
@@ -91,7 +106,45 @@ impl FaultPlan {
         Self {
             seed,
             choices: Vec::new(),
+            key_header: None,
         }
+    }
+
+    /// Draws the fault of a request carrying the header `name` from the seed, the header's value
+    /// and how many requests with that value came before, instead of from the order in which
+    /// requests arrive. Concurrent clients reach the exchange in an order the scheduler decides;
+    /// a test that tags each call with its own value (the call's number, say) gets the same
+    /// faults for the same calls and attempts on every replay of a seed. Requests without the
+    /// header (a client's own clock probes, say) are keyed by their path instead: the `n`-th
+    /// request to a path gets the same fault on every replay.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use keyward_mock::{Fault, FaultPlan, MockExchange};
+    ///
+    /// let plan = || FaultPlan::new(7).with(Fault::Status(http::StatusCode::BAD_GATEWAY), 0.5).keyed_by("x-call");
+    /// let statuses = |mock: keyward_mock::RunningMock, calls: Vec<u32>| async move {
+    ///     let client = reqwest::Client::new();
+    ///     let mut statuses = std::collections::BTreeMap::new();
+    ///     for call in calls {
+    ///         let url = format!("{}/api/v3/time", mock.base_url());
+    ///         let status = client.get(&url).header("x-call", call).send().await?.status().as_u16();
+    ///         statuses.insert(call, status);
+    ///     }
+    ///     Ok::<_, reqwest::Error>(statuses)
+    /// };
+    /// let forwards = statuses(MockExchange::builder("binance")?.fault_plan(plan()).start().await?, (0..32).collect());
+    /// let backwards = statuses(MockExchange::builder("binance")?.fault_plan(plan()).start().await?, (0..32).rev().collect());
+    /// assert_eq!(forwards.await?, backwards.await?, "the same call gets the same fault, whatever the order");
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn keyed_by(mut self, name: &str) -> Self {
+        self.key_header = http::HeaderName::from_bytes(name.as_bytes()).ok();
+        self
     }
 
     /// Also injects `fault` into each request with this probability, clamped to `0.0..=1.0`
@@ -119,6 +172,8 @@ struct Pending {
     /// Faults for the next requests, each for any path or only for one.
     queued: VecDeque<(Option<String>, Fault)>,
     plan: Option<(FaultPlan, SplitMix64)>,
+    /// How many requests with each key value a keyed plan has seen.
+    seen_keys: HashMap<String, u64>,
 }
 
 impl Faults {
@@ -137,15 +192,17 @@ impl Faults {
     }
 
     pub(crate) fn set_plan(&self, plan: Option<FaultPlan>) {
-        self.lock().plan = plan.map(|plan| {
+        let mut pending = self.lock();
+        pending.seen_keys.clear();
+        pending.plan = plan.map(|plan| {
             let generator = SplitMix64(plan.seed);
             (plan, generator)
         });
     }
 
-    /// The fault for the request to `path` that just arrived, if one is due: the first queued
-    /// for any path or for this one, else a draw from the plan.
-    pub(crate) fn next(&self, path: &str) -> Option<Fault> {
+    /// The fault for the request to `path` with `headers` that just arrived, if one is due: the
+    /// first queued for any path or for this one, else a draw from the plan.
+    pub(crate) fn next(&self, path: &str, headers: &http::HeaderMap) -> Option<Fault> {
         let mut pending = self.lock();
         let due = pending
             .queued
@@ -154,8 +211,23 @@ impl Faults {
         if let Some((_, fault)) = due.and_then(|index| pending.queued.remove(index)) {
             return Some(fault);
         }
-        let (plan, generator) = pending.plan.as_mut()?;
-        let draw = generator.next_unit();
+        let Pending { plan, seen_keys, .. } = &mut *pending;
+        let (plan, generator) = plan.as_mut()?;
+        let key = plan
+            .key_header
+            .as_ref()
+            .and_then(|name| headers.get(name))
+            .map(|value| String::from_utf8_lossy(value.as_bytes()).into_owned())
+            .or_else(|| plan.key_header.as_ref().map(|_| format!("path {path}")));
+        let draw = match key {
+            Some(key) => {
+                let seen = seen_keys.entry(key.clone()).or_default();
+                let draw = keyed_draw(plan.seed, &key, *seen);
+                *seen += 1;
+                draw
+            }
+            None => generator.next_unit(),
+        };
         let mut cumulative = 0.0;
         for (fault, probability) in &plan.choices {
             cumulative += probability;
@@ -170,6 +242,19 @@ impl Faults {
         // A panic elsewhere cannot leave the queue half-updated: each operation is one call.
         self.inner.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
+}
+
+/// A draw in `[0, 1)` that depends only on the seed, the key and how many draws the key had.
+fn keyed_draw(seed: u64, key: &str, seen: u64) -> f64 {
+    // FNV-1a: stable across runs and platforms, unlike the standard library's hasher.
+    let mut hash: u64 = 0xCBF2_9CE4_8422_2325;
+    for byte in key.bytes() {
+        hash = (hash ^ u64::from(byte)).wrapping_mul(0x0000_0100_0000_01B3);
+    }
+    let mut generator = SplitMix64(seed ^ hash);
+    generator.0 = generator.next_u64() ^ seen.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    generator.next_u64();
+    generator.next_unit()
 }
 
 /// SplitMix64: tiny, fast, and good enough to spread faults over a test run; not for secrets.
@@ -200,11 +285,14 @@ mod tests {
         let faults = Faults::new(Some(FaultPlan::new(1).with(Fault::NotJson, 1.0)));
         faults.push(Fault::TruncatedBody);
         faults.push(Fault::ResetBeforeResponse);
-        assert_eq!(faults.next("/"), Some(Fault::TruncatedBody));
-        assert_eq!(faults.next("/"), Some(Fault::ResetBeforeResponse));
-        assert_eq!(faults.next("/"), Some(Fault::NotJson));
+        assert_eq!(faults.next("/", &http::HeaderMap::new()), Some(Fault::TruncatedBody));
+        assert_eq!(
+            faults.next("/", &http::HeaderMap::new()),
+            Some(Fault::ResetBeforeResponse)
+        );
+        assert_eq!(faults.next("/", &http::HeaderMap::new()), Some(Fault::NotJson));
         faults.set_plan(None);
-        assert_eq!(faults.next("/"), None);
+        assert_eq!(faults.next("/", &http::HeaderMap::new()), None);
     }
 
     #[test]
@@ -214,7 +302,9 @@ mod tests {
             .with(Fault::TruncatedBody, f64::NAN);
         let run = |plan: &FaultPlan| {
             let faults = Faults::new(Some(plan.clone()));
-            (0..4000).map(|_| faults.next("/")).collect::<Vec<_>>()
+            (0..4000)
+                .map(|_| faults.next("/", &http::HeaderMap::new()))
+                .collect::<Vec<_>>()
         };
         let first = run(&plan);
         assert_eq!(first, run(&plan), "same seed, same faults");
@@ -222,5 +312,35 @@ mod tests {
         assert!((850..1150).contains(&hits), "{hits} of 4000 at p = 0.25");
         assert!(first.iter().all(|fault| fault != &Some(Fault::TruncatedBody)));
         assert_ne!(first, run(&FaultPlan::new(43).with(Fault::NotJson, 0.25)));
+    }
+
+    #[test]
+    fn a_keyed_plan_draws_per_key_and_attempt_whatever_the_arrival_order() {
+        let plan = FaultPlan::new(9).with(Fault::NotJson, 0.5).keyed_by("x-call");
+        let tagged = |call: u32| {
+            let mut headers = http::HeaderMap::new();
+            headers.insert("x-call", http::HeaderValue::from(call));
+            headers
+        };
+        let run = |order: &[u32]| {
+            let faults = Faults::new(Some(plan.clone()));
+            let mut draws = std::collections::BTreeMap::new();
+            for &call in order {
+                // Three attempts of each call.
+                let attempts: Vec<_> = (0..3).map(|_| faults.next("/", &tagged(call))).collect();
+                draws.insert(call, attempts);
+            }
+            draws
+        };
+        let forwards: Vec<u32> = (0..200).collect();
+        let backwards: Vec<u32> = (0..200).rev().collect();
+        let first = run(&forwards);
+        assert_eq!(first, run(&backwards));
+        let hits = first.values().flatten().filter(|fault| fault.is_some()).count();
+        assert!((240..360).contains(&hits), "{hits} of 600 at p = 0.5");
+        assert!(
+            first.values().any(|attempts| attempts[0] != attempts[1]),
+            "attempts of one call draw afresh"
+        );
     }
 }

@@ -74,5 +74,5 @@ pub use builder::{Builder, MockExchange, UnknownExchange};
 pub use credentials::MockCredentials;
 pub use faults::{Fault, FaultPlan};
 pub use permissions::MockKeyPermissions;
-pub use record::{RecordedOrder, RecordedRequest, Rejection, Verdict};
+pub use record::{Ban, RecordedOrder, RecordedRequest, Rejection, Verdict};
 pub use running::RunningMock;

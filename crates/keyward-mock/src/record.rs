@@ -27,6 +27,13 @@ pub struct RecordedRequest {
     /// exchange's answer (a delay, a timeout after execution, a truncated or non-JSON body)
     /// leaves the exchange's own verdict.
     pub fault: Option<Fault>,
+    /// When the request's head arrived, on the exchange's clock (Unix milliseconds): before any
+    /// delay a fault adds, so that it can be compared with ban windows
+    /// ([`RunningMock::bans`](crate::RunningMock::bans)) and `Retry-After`s.
+    pub received_at_ms: i64,
+    /// The request's number in the order requests arrived, from 0 (the record itself is in
+    /// the order they were answered).
+    pub arrival: u64,
 }
 
 impl RecordedRequest {
@@ -51,6 +58,8 @@ impl fmt::Debug for RecordedRequest {
             .field("body", &self.body_text())
             .field("verdict", &self.verdict)
             .field("fault", &self.fault)
+            .field("received_at_ms", &self.received_at_ms)
+            .field("arrival", &self.arrival)
             .finish()
     }
 }
@@ -80,6 +89,25 @@ fn is_sensitive_header(name: &str) -> bool {
     ["key", "sign", "passphrase", "authorization", "cookie"]
         .iter()
         .any(|word| name.contains(word))
+}
+
+/// A ban of the client: earned by sending during a `Retry-After`, or
+/// [forced](crate::RunningMock::ban_for) by a test.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ban {
+    /// When it began and ends, on the exchange's clock (Unix milliseconds).
+    pub window_ms: std::ops::Range<i64>,
+    /// How many requests had arrived when it began: those whose
+    /// [`arrival`](RecordedRequest::arrival) number is at least this came after its start.
+    /// (The exchange's clock may jump back, so times alone cannot tell.)
+    pub arrivals_before: u64,
+}
+
+impl Ban {
+    /// Whether `request` arrived while this ban was in force.
+    pub fn covers(&self, request: &RecordedRequest) -> bool {
+        request.arrival >= self.arrivals_before && self.window_ms.contains(&request.received_at_ms)
+    }
 }
 
 /// What the mock exchange decided about a request.

@@ -5,6 +5,7 @@
 use crate::{
     exchange,
     faults::Fault,
+    limits::Usage,
     record::{RecordedRequest, Rejection},
     reply::Reply,
     server::ConnectionControl,
@@ -19,6 +20,7 @@ use hyper::body::Incoming;
 use std::{
     io,
     pin::Pin,
+    sync::Arc,
     task::{Context, Poll},
     time::Duration,
 };
@@ -33,11 +35,30 @@ const PROXY_ERROR_PAGE: &str = "<html>\r\n<head><title>502 Bad Gateway</title></
 
 /// Answers one request.
 pub(crate) async fn respond(
-    state: &State,
+    state: &Arc<State>,
     connection: &ConnectionControl,
     request: Request<Incoming>,
 ) -> Response<MockBody> {
+    let in_progress = state.arrived();
+    let arrival = state.limits.count_arrival();
+    let received_at_ms = state.clock.now_ms();
     let (parts, body) = request.into_parts();
+    // Drawn as soon as the head is in, so that a fault can strike before the body is read.
+    let fault = state.faults.next(parts.uri.path(), &parts.headers);
+    if let Some(Fault::ResetOnArrival) = fault {
+        let wire = WireRequest {
+            method: parts.method,
+            path: parts.uri.path().to_owned(),
+            query: parts.uri.query().unwrap_or_default().to_owned(),
+            headers: parts.headers,
+            body: Bytes::new(),
+        };
+        let reply = Reply::rejected(Rejection::InjectedFault, StatusCode::BAD_GATEWAY, serde_json::json!({}));
+        connection.reset();
+        record(state, wire, &reply, fault.clone(), (received_at_ms, arrival));
+        // Never sent: the connection fails at hyper's next read or write.
+        return answer(state, reply, None);
+    }
     let Ok(body) = Limited::new(body, MAX_BODY_BYTES).collect().await else {
         let reply = Reply::rejected(
             Rejection::BadRequest,
@@ -54,32 +75,75 @@ pub(crate) async fn respond(
         body: body.to_bytes(),
     };
 
-    let fault = state.faults.next(&wire.path);
     let reply = match &fault {
         Some(Fault::Status(status)) => Reply::rejected(Rejection::InjectedFault, *status, serde_json::json!({})),
+        Some(Fault::TooManyRequests(wait)) => too_many_requests(state, *wait),
         Some(Fault::ResetBeforeResponse) => {
             let reply = Reply::rejected(Rejection::InjectedFault, StatusCode::BAD_GATEWAY, serde_json::json!({}));
             connection.reset();
-            record(state, wire, &reply, fault.clone());
+            record(state, wire, &reply, fault.clone(), (received_at_ms, arrival));
             // Never sent: the connection fails at hyper's first write.
             return answer(state, reply, None);
         }
         Some(Fault::Delay(delay)) => {
-            hold(state, *delay).await;
-            exchange::serve_within_limits(state, &wire)
+            // In a task of its own: hyper drops the handling of a request whose client hung up
+            // (a client timeout during the delay), but an exchange executes what it received
+            // whether or not anyone still waits for the answer.
+            let (delayed, delay, fault) = (Arc::clone(state), *delay, fault.clone());
+            let handling = tokio::spawn(async move {
+                hold(&delayed, delay).await;
+                let reply = exchange::serve_within_limits(&delayed, &wire);
+                record(&delayed, wire, &reply, fault.clone(), (received_at_ms, arrival));
+                drop(in_progress);
+                answer(&delayed, reply, fault.as_ref())
+            });
+            return handling.await.unwrap_or_else(|_| internal_error());
         }
         _ => exchange::serve_within_limits(state, &wire),
     };
     // Recorded before a held answer leaves, so a test sees the executed order while its client
     // is still waiting.
-    record(state, wire, &reply, fault.clone());
+    record(state, wire, &reply, fault.clone(), (received_at_ms, arrival));
+    drop(in_progress);
     if let Some(Fault::TimeoutAfterExecute(hold_for)) = &fault {
         hold(state, *hold_for).await;
     }
     answer(state, reply, fault.as_ref())
 }
 
-fn record(state: &State, wire: WireRequest, reply: &Reply, fault: Option<Fault>) {
+/// The exchange's own "too many requests" answer for its first budget, telling the client to
+/// wait `wait`, without charging or counting anything.
+fn too_many_requests(state: &State, wait: Duration) -> Reply {
+    let wait_ms = i64::try_from(wait.as_millis()).unwrap_or(i64::MAX);
+    let now_ms = state.clock.now_ms();
+    match state.limits.budgets().first() {
+        Some(budget) => {
+            let exceeded = Usage {
+                budget: *budget,
+                used: budget.limit,
+                resets_at_ms: now_ms.saturating_add(wait_ms),
+                now_ms,
+            };
+            let mut reply = state.exchange.throttled(state, &exceeded, wait_ms);
+            state.exchange.limit_headers(&[exceeded], &mut reply.headers);
+            reply
+        }
+        None => Reply::rejected(
+            Rejection::RateLimited,
+            StatusCode::TOO_MANY_REQUESTS,
+            serde_json::json!({}),
+        )
+        .with_header("retry-after", exchange::retry_after_seconds(wait_ms)),
+    }
+}
+
+fn record(
+    state: &State,
+    wire: WireRequest,
+    reply: &Reply,
+    fault: Option<Fault>,
+    (received_at_ms, arrival): (i64, u64),
+) {
     state.record(
         RecordedRequest {
             method: wire.method,
@@ -89,6 +153,8 @@ fn record(state: &State, wire: WireRequest, reply: &Reply, fault: Option<Fault>)
             body: wire.body,
             verdict: reply.verdict,
             fault,
+            received_at_ms,
+            arrival,
         },
         reply.order.as_deref().cloned(),
     );
@@ -102,6 +168,13 @@ async fn hold(state: &State, duration: Duration) {
         _ = tokio::time::sleep(duration) => {}
         _ = async { stopping.wait_for(|stopping| *stopping).await.is_ok() } => {}
     }
+}
+
+/// A bare `500`: the answer when handling a request panicked.
+pub(crate) fn internal_error() -> Response<MockBody> {
+    let mut response = Response::new(MockBody::whole(Bytes::new()));
+    *response.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
+    response
 }
 
 /// The HTTP answer for `reply`, shaped by a fault that mangles answers.

@@ -129,9 +129,47 @@ impl RunningMock {
     }
 
     /// Forgets every rate-limit counter, ban and past offence, as if the exchange had just
-    /// started; the configured budgets stay.
+    /// started; the configured budgets stay, and so does the log of past [`bans`](Self::bans).
     pub fn reset_limits(&self) {
-        self.state.limits.reset();
+        self.state.limits.reset(self.state.clock.now_ms());
+    }
+
+    /// Bans the client from now, for `duration` of exchange time, whatever it did: an IP ban in
+    /// the middle of a burst (caused by another bot on the same IP, say). Every request is refused
+    /// with the exchange's ban answer (Binance: `418`) until it ends; the ban counts as an offence,
+    /// so a later earned ban is longer. Returns the ban, `start..end` in exchange time.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let mock = keyward_mock::MockExchange::builder("binance")?.start().await?;
+    /// let ban = mock.ban_for(std::time::Duration::from_secs(120));
+    /// assert_eq!(ban.end - ban.start, 120_000);
+    /// let url = format!("{}/api/v3/time", mock.base_url());
+    /// assert_eq!(reqwest::get(&url).await?.status(), 418);
+    /// assert_eq!(mock.bans()[0].window_ms, ban);
+    /// assert!(mock.bans()[0].covers(&mock.requests()[0]));
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn ban_for(&self, duration: std::time::Duration) -> std::ops::Range<i64> {
+        let duration_ms = i64::try_from(duration.as_millis()).unwrap_or(i64::MAX);
+        self.state.limits.ban(self.state.clock.now_ms(), duration_ms)
+    }
+
+    /// Every ban so far, earned or [forced](Self::ban_for), in the order they began: to check
+    /// that nothing was sent during one ([`Ban::covers`](crate::Ban::covers)).
+    pub fn bans(&self) -> Vec<crate::record::Ban> {
+        self.state.limits.bans()
+    }
+
+    /// How many requests arrived and are not [recorded](Self::requests) yet: held by a
+    /// [`Fault::Delay`], or being handled. A test waits for 0 before it compares the exchange's
+    /// record with what its client saw.
+    pub fn requests_in_progress(&self) -> u64 {
+        self.state.in_progress()
     }
 
     /// Stops accepting connections, lets requests in flight finish, and waits for the server.

@@ -41,6 +41,8 @@ pub(crate) struct State {
     journal: Mutex<Journal>,
     last_nonces: Mutex<HashMap<String, u64>>,
     order_sequence: AtomicU64,
+    /// Requests that arrived and are not recorded yet.
+    in_progress: AtomicU64,
     /// What the key-permission endpoints report, by API key; absent keys report the default.
     pub(crate) key_permissions: HashMap<String, MockKeyPermissions>,
 }
@@ -69,6 +71,7 @@ impl State {
             journal: Mutex::default(),
             last_nonces: Mutex::default(),
             order_sequence: AtomicU64::new(1),
+            in_progress: AtomicU64::new(0),
             key_permissions: HashMap::new(),
         }
     }
@@ -120,6 +123,18 @@ impl State {
         }
     }
 
+    /// Counts a request that just arrived as in progress until the returned guard is dropped
+    /// (when it is recorded, or its connection is dropped first).
+    pub(crate) fn arrived(self: &Arc<Self>) -> InProgress {
+        self.in_progress.fetch_add(1, Ordering::SeqCst);
+        InProgress(Arc::clone(self))
+    }
+
+    /// Requests that arrived and are not recorded yet.
+    pub(crate) fn in_progress(&self) -> u64 {
+        self.in_progress.load(Ordering::SeqCst)
+    }
+
     pub(crate) fn record(&self, request: RecordedRequest, order: Option<RecordedOrder>) {
         let mut journal = lock(&self.journal);
         journal.requests.push(request);
@@ -138,6 +153,16 @@ impl State {
 
     pub(crate) fn clear_requests(&self) {
         lock(&self.journal).requests.clear();
+    }
+}
+
+/// One request in progress, until dropped.
+#[derive(Debug)]
+pub(crate) struct InProgress(Arc<State>);
+
+impl Drop for InProgress {
+    fn drop(&mut self) {
+        self.0.in_progress.fetch_sub(1, Ordering::SeqCst);
     }
 }
 

@@ -12,6 +12,7 @@
 
 mod meter;
 
+use crate::record::Ban;
 use meter::Meter;
 use std::{collections::HashMap, sync::Mutex};
 
@@ -200,6 +201,9 @@ pub(crate) enum Admission {
 pub(crate) struct Limits {
     budgets: Vec<Budget>,
     state: Mutex<Counters>,
+    /// Requests that arrived so far: numbers each arrival, so that a ban knows which requests
+    /// came after it even when the exchange's clock jumped back meanwhile.
+    arrivals: std::sync::atomic::AtomicU64,
 }
 
 #[derive(Debug, Default)]
@@ -211,6 +215,8 @@ struct Counters {
     throttled_at_ms: i64,
     banned_until_ms: Option<i64>,
     bans_so_far: u32,
+    /// Every ban so far; kept across [`Limits::reset`].
+    ban_log: Vec<Ban>,
 }
 
 impl Limits {
@@ -227,7 +233,21 @@ impl Limits {
         Self {
             budgets,
             state: Mutex::default(),
+            arrivals: std::sync::atomic::AtomicU64::new(0),
         }
+    }
+
+    /// Numbers a request that just arrived, from 0.
+    pub(crate) fn count_arrival(&self) -> u64 {
+        self.arrivals.fetch_add(1, std::sync::atomic::Ordering::SeqCst)
+    }
+
+    fn log_ban(&self, counters: &mut Counters, window_ms: std::ops::Range<i64>) {
+        let arrivals_before = self.arrivals.load(std::sync::atomic::Ordering::SeqCst);
+        counters.ban_log.push(Ban {
+            window_ms,
+            arrivals_before,
+        });
     }
 
     /// The budgets in force, in the exchange's order.
@@ -272,6 +292,7 @@ impl Limits {
                     counters.throttled_until_ms = None;
                     let until_ms = now_ms.saturating_add(ban_ms);
                     counters.banned_until_ms = Some(until_ms);
+                    self.log_ban(&mut counters, now_ms..until_ms);
                     return Admission::Banned { until_ms, now_ms };
                 }
                 if counters.throttled_until_ms.is_none_or(|until| until <= now_ms) {
@@ -308,9 +329,35 @@ impl Limits {
         self.lock().banned_until_ms.filter(|until| *until > now_ms)
     }
 
-    /// Forgets every counter, ban and offence, as if the mock had just started.
-    pub(crate) fn reset(&self) {
-        *self.lock() = Counters::default();
+    /// Bans the client from `now_ms` for `duration_ms`, as a repeat offence would, whatever
+    /// its conduct; the ban counts as an offence for the next one's length.
+    pub(crate) fn ban(&self, now_ms: i64, duration_ms: i64) -> std::ops::Range<i64> {
+        let mut counters = self.lock();
+        let until_ms = now_ms.saturating_add(duration_ms.max(1));
+        counters.banned_until_ms = Some(until_ms);
+        counters.bans_so_far = counters.bans_so_far.saturating_add(1);
+        counters.throttled_until_ms = None;
+        self.log_ban(&mut counters, now_ms..until_ms);
+        now_ms..until_ms
+    }
+
+    /// Every ban so far, in the order they began.
+    pub(crate) fn bans(&self) -> Vec<Ban> {
+        self.lock().ban_log.clone()
+    }
+
+    /// Forgets every counter, ban and offence, as if the mock had just started. The log of past
+    /// bans stays (a ban lifted here ends now).
+    pub(crate) fn reset(&self, now_ms: i64) {
+        let mut counters = self.lock();
+        let mut ban_log = std::mem::take(&mut counters.ban_log);
+        if let Some(current) = ban_log.last_mut().filter(|ban| ban.window_ms.end > now_ms) {
+            current.window_ms.end = now_ms.max(current.window_ms.start);
+        }
+        *counters = Counters {
+            ban_log,
+            ..Counters::default()
+        };
     }
 
     fn usages(&self, counters: &Counters, charges: &[Charge], now_ms: i64) -> Vec<Usage> {
@@ -415,8 +462,36 @@ mod tests {
             assert_eq!(limits.banned_until_ms(until_ms), None, "lifted at its end");
             now = until_ms;
         }
-        limits.reset();
+        assert_eq!(limits.bans().len(), 14);
+        assert!(
+            limits
+                .bans()
+                .windows(2)
+                .all(|pair| pair[0].window_ms.end <= pair[1].window_ms.start)
+        );
+        limits.reset(now);
         assert!(admitted(&limits.admit(now, &heavy)));
+        assert_eq!(limits.bans().len(), 14, "the log outlives a reset");
+    }
+
+    #[test]
+    fn a_forced_ban_refuses_everything_until_it_ends_and_is_logged() {
+        let limits = Limits::new(&[WEIGHT], None);
+        assert_eq!(limits.ban(1_000, 120_000), 1_000..121_000);
+        assert!(matches!(
+            limits.admit(120_999, &[]),
+            Admission::Banned { until_ms: 121_000, .. }
+        ));
+        assert!(admitted(&limits.admit(121_000, &[Charge::shared(0, 1)])));
+        limits.count_arrival();
+        limits.ban(200_000, 60_000);
+        limits.reset(230_000);
+        let windows: Vec<_> = limits
+            .bans()
+            .into_iter()
+            .map(|ban| (ban.window_ms, ban.arrivals_before))
+            .collect();
+        assert_eq!(windows, [(1_000..121_000, 0), (200_000..230_000, 1)]);
     }
 
     #[test]
