@@ -14,6 +14,8 @@ use keyward::{
 use keyward_mock::{Builder, MockCredentials, MockExchange};
 use std::sync::{Arc, Mutex};
 
+pub mod leak;
+
 /// A test fixture key, secret and passphrase for one exchange.
 #[derive(Debug, Clone)]
 pub struct Fixture {
@@ -73,18 +75,10 @@ impl Fixture {
         }
     }
 
-    /// Every form of every secret part that must never appear in output: raw, hex, base64, and
-    /// the full API key.
+    /// Every form of every secret part that must never appear in output, the full API key
+    /// first: raw, hex, base64 and percent-encoded, as [`leak::Needles`] lists them.
     pub fn forbidden_strings(&self) -> Vec<String> {
-        let mut parts = vec![self.secret.clone()];
-        parts.extend(self.passphrase.clone());
-        let mut forbidden = vec![self.api_key.clone()];
-        for part in parts {
-            forbidden.push(hex::encode(part.as_bytes()));
-            forbidden.push(base64::engine::general_purpose::STANDARD.encode(part.as_bytes()));
-            forbidden.push(part);
-        }
-        forbidden
+        leak::Needles::new().fixture(self).strings()
     }
 }
 
