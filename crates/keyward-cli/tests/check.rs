@@ -159,7 +159,7 @@ async fn an_egress_ip_outside_the_keys_allow_list_fails() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_correctly_restricted_key_passes_on_every_reporting_exchange() {
-    for exchange in ["binance", "bybit", "kucoin", "okx"] {
+    for exchange in ["binance", "bitmex", "bybit", "kucoin", "okx"] {
         let fixture = Fixture::new(exchange, 1);
         let mock = mock(&fixture, None).await;
         let echo = format!("{}/ip", mock.base_url());
@@ -260,6 +260,7 @@ async fn json_output_parses() {
             "credentials",
             "clock",
             "ntp",
+            "authentication",
             "permissions",
             "ip-restriction",
             "key-age",
@@ -274,7 +275,7 @@ async fn json_output_parses() {
         assert!(check["detail"].is_string(), "{check}");
         assert_eq!(check["fix"].is_null(), check["status"] == "ok", "{check}");
     }
-    let permissions = &checks[3];
+    let permissions = &checks[4];
     assert_eq!(permissions["status"], "fail");
     assert!(
         permissions["detail"].as_str().unwrap().starts_with("Transfers enabled"),
@@ -283,24 +284,188 @@ async fn json_output_parses() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_exchange_that_does_not_report_permissions_says_so_without_failing() {
-    let fixture = Fixture::new("kraken", 1);
-    let mock = mock(&fixture, None).await;
-    let echo = format!("{}/ip", mock.base_url());
-    let output = check(&fixture, &mock, &["--ip-echo-url", &echo, "--expect-ip", "127.0.0.1"]).await;
-    assert_eq!(output.status, 0, "{}{}", output.stdout, output.stderr);
+async fn an_exchange_that_does_not_report_permissions_says_unknown_but_still_proves_the_key() {
+    for exchange in ["coinbase", "kraken"] {
+        let fixture = Fixture::new(exchange, 1);
+        // Configured, but Coinbase Exchange and Kraken have no endpoint to report it through.
+        let permissions = MockKeyPermissions {
+            withdrawals: true,
+            ..MockKeyPermissions::default()
+        };
+        let mock = mock(&fixture, Some(permissions)).await;
+        let echo = format!("{}/ip", mock.base_url());
+        let output = check(&fixture, &mock, &["--ip-echo-url", &echo, "--expect-ip", "127.0.0.1"]).await;
+        assert_eq!(output.status, 0, "{exchange}:\n{}{}", output.stdout, output.stderr);
+        let authentication = line(&output, "authentication");
+        assert!(
+            authentication.starts_with(&format!(
+                "ok   authentication: credentials accepted: {exchange} answered a signed "
+            )),
+            "{authentication}"
+        );
+        let permissions = line(&output, "permissions");
+        assert!(
+            permissions.starts_with(&format!(
+                "warn permissions: unknown: {exchange} does not report whether key …cdef can withdraw or transfer."
+            )),
+            "{permissions}"
+        );
+        assert!(
+            permissions.contains(&format!("Fix: Verify on {exchange}'s API-key page")),
+            "{permissions}"
+        );
+        assert!(line(&output, "ip-restriction").starts_with("warn"), "{}", output.stdout);
+        assert!(line(&output, "key-age").starts_with("warn"), "{}", output.stdout);
+        // The signed request reached the exchange and was accepted there.
+        assert!(
+            mock.requests()
+                .iter()
+                .any(|request| ["/profiles", "/0/private/BalanceEx"].contains(&request.path.as_str())),
+            "{exchange}: {:?}",
+            mock.requests()
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_exchange_accepts_right_credentials_and_fails_a_wrong_secret_or_a_revoked_key() {
+    for exchange in keyward::exchange::names() {
+        let fixture = Fixture::new(exchange, 4);
+        let prefix = exchange.to_ascii_uppercase();
+        let mock = mock(&fixture, None).await;
+
+        let right = check(&fixture, &mock, &[]).await;
+        assert_eq!(right.status, 0, "{exchange}:\n{}{}", right.stdout, right.stderr);
+        let accepted = line(&right, "authentication");
+        assert!(
+            accepted.starts_with(&format!(
+                "ok   authentication: credentials accepted: {exchange} answered a signed "
+            )),
+            "{accepted}"
+        );
+        assert!(accepted.ends_with("for key …cdef."), "{accepted}");
+
+        let wrong = check(&fixture.with_wrong_secret(), &mock, &[]).await;
+        assert_eq!(
+            wrong.status, 1,
+            "{exchange}, a wrong secret:\n{}{}",
+            wrong.stdout, wrong.stderr
+        );
+        let rejected = line(&wrong, "authentication");
+        assert!(
+            rejected.starts_with(&format!(
+                "fail authentication: {exchange} rejected key …cdef on a signed "
+            )),
+            "{rejected}"
+        );
+        assert!(
+            rejected.contains("Fix: The exchange rejected the key: check the API key"),
+            "{rejected}"
+        );
+        assert!(
+            rejected.contains(&format!("environment ({prefix}_API_KEY, {prefix}_API_SECRET")),
+            "{rejected}"
+        );
+        // Nothing is claimed about a key the exchange refused.
+        assert!(!wrong.stdout.contains(" permissions:"), "{}", wrong.stdout);
+
+        assert!(mock.revoke(&fixture.api_key));
+        let revoked = check(&fixture, &mock, &[]).await;
+        assert_eq!(
+            revoked.status, 1,
+            "{exchange}, a revoked key:\n{}{}",
+            revoked.stdout, revoked.stderr
+        );
+        assert!(
+            line(&revoked, "authentication")
+                .starts_with(&format!("fail authentication: {exchange} rejected key …cdef")),
+            "{}",
+            revoked.stdout
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bitmex_reports_withdrawals_and_ip_restriction_and_gate_its_ip_allow_list() {
+    let fixture = Fixture::new("bitmex", 5);
+    let withdrawing = MockKeyPermissions {
+        withdrawals: true,
+        ..MockKeyPermissions::default()
+    };
+    let output = check(&fixture, &mock(&fixture, Some(withdrawing)).await, &[]).await;
+    assert_eq!(output.status, 1, "{}{}", output.stdout, output.stderr);
     let permissions = line(&output, "permissions");
     assert!(
-        permissions.starts_with(
-            "warn permissions: kraken does not report a key's permissions or IP restriction through its API."
-        ),
+        permissions.starts_with("fail permissions: Withdrawals enabled for key …cdef."),
         "{permissions}"
     );
     assert!(
-        permissions.contains("Fix: Check in kraken's API-key settings"),
+        permissions.contains("Fix: Disable withdrawals for this key in bitmex's API-key settings"),
         "{permissions}"
     );
-    assert_eq!(output.stdout.lines().count(), 4, "{}", output.stdout);
+    assert_eq!(
+        line(&output, "ip-restriction"),
+        "ok   ip-restriction: the key is restricted to 127.0.0.1/32."
+    );
+
+    let unrestricted = MockKeyPermissions {
+        ips: Vec::new(),
+        ..MockKeyPermissions::default()
+    };
+    let output = check(&fixture, &mock(&fixture, Some(unrestricted.clone())).await, &[]).await;
+    assert_eq!(output.status, 1, "{}{}", output.stdout, output.stderr);
+    assert!(line(&output, "permissions").starts_with("ok   permissions: key …cdef cannot withdraw or transfer."));
+    assert!(
+        line(&output, "ip-restriction").starts_with("fail ip-restriction: the key is not IP-restricted"),
+        "{}",
+        output.stdout
+    );
+
+    let fixture = Fixture::new("gate", 5);
+    let output = check(&fixture, &mock(&fixture, Some(unrestricted)).await, &[]).await;
+    assert_eq!(output.status, 1, "{}{}", output.stdout, output.stderr);
+    assert!(
+        line(&output, "ip-restriction").starts_with("fail ip-restriction: the key is not IP-restricted"),
+        "{}",
+        output.stdout
+    );
+    assert!(
+        line(&output, "permissions").starts_with("warn permissions: unknown: gate does not report"),
+        "{}",
+        output.stdout
+    );
+    let output = check(&fixture, &mock(&fixture, None).await, &[]).await;
+    assert_eq!(output.status, 0, "{}{}", output.stdout, output.stderr);
+    assert_eq!(
+        line(&output, "ip-restriction"),
+        "ok   ip-restriction: the key is restricted to 127.0.0.1."
+    );
+}
+
+/// The library entry point a bot calls at start, over loopback: the same verdicts as the command.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_preflight_library_call_fails_a_wrong_secret_on_every_exchange() {
+    use keyward::{
+        check::{Options, Status, preflight},
+        credentials::sources::{Loaded, Provenance, SourceKind},
+        transport::ReqwestTransport,
+    };
+    for exchange in keyward::exchange::ALL.iter().copied() {
+        let fixture = Fixture::new(exchange.name(), 6);
+        let mock = mock(&fixture, None).await;
+        let options = Options::new().base_url(mock.base_url());
+        for (credentials, accepted) in [(&fixture, true), (&fixture.with_wrong_secret(), false)] {
+            let loaded = Loaded {
+                credentials: (*credentials.credentials()).clone(),
+                provenance: Provenance::new(SourceKind::Memory),
+            };
+            let report = preflight(exchange, &loaded, &options, ReqwestTransport::default()).await;
+            let authentication = report.check("authentication").unwrap();
+            let expected = if accepted { Status::Ok } else { Status::Fail };
+            assert_eq!(authentication.status, expected, "{}: {report}", exchange.name());
+            assert_eq!(report.ok(), accepted, "{}: {report}", exchange.name());
+        }
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -1,6 +1,7 @@
 //! What the mock reports about a key: its permissions, IP allow-list and creation time, at the
-//! endpoints where Binance, Bybit, OKX and KuCoin report them, in each exchange's own shape; and
-//! an IP echo endpoint, `GET /ip`, that answers like api.ipify.org's JSON format.
+//! endpoints where Binance, Bybit, OKX, KuCoin and BitMEX report them (Gate: the IP allow-list
+//! only), in each exchange's own shape; and an IP echo endpoint, `GET /ip`, that answers like
+//! api.ipify.org's JSON format. Coinbase Exchange and Kraken report nothing about a key.
 //!
 //! Every key has [`MockKeyPermissions::default`] (no withdrawals, no transfers, allowed from
 //! 127.0.0.1 only) unless [`Builder::key_permissions`] says otherwise.
@@ -54,7 +55,8 @@ impl Default for MockKeyPermissions {
 
 impl Builder {
     /// Reports `permissions` for the key `api_key` at the exchange's key-permission endpoint
-    /// (Binance, Bybit, OKX, KuCoin). Keys not named here report the default.
+    /// (Binance, Bybit, OKX, KuCoin, BitMEX; Gate only its IPs). Keys not named here report the
+    /// default.
     pub fn key_permissions(mut self, api_key: impl Into<String>, permissions: MockKeyPermissions) -> Self {
         self.key_permissions.insert(api_key.into(), permissions);
         self
@@ -206,6 +208,59 @@ pub(crate) fn kucoin(state: &State, request: &WireRequest) -> Option<Value> {
         "uid": 1,
         "createdAt": created_at(state, &permissions),
     }))
+}
+
+/// BitMEX `GET /api/v1/apiKey`: the keys of the account, here the calling key alone, without its
+/// secret. `cidr` is `0.0.0.0/0` for a key usable from anywhere.
+pub(crate) fn bitmex(state: &State, request: &WireRequest) -> Option<Value> {
+    if request.method != http::Method::GET || request.path != "/api/v1/apiKey" {
+        return None;
+    }
+    let api_key = request.header("api-key").unwrap_or_default();
+    let permissions = permissions_of(state, Some(api_key));
+    let mut rights = vec!["order", "orderCancel"];
+    if permissions.withdrawals {
+        rights.push("withdraw");
+    }
+    let cidrs: Vec<String> = if permissions.ips.is_empty() {
+        vec!["0.0.0.0/0".to_owned()]
+    } else {
+        permissions.ips.iter().map(|ip| format!("{ip}/32")).collect()
+    };
+    Some(json!([{
+        "id": api_key,
+        "name": "keyward-mock",
+        "nonce": 0,
+        "cidr": cidrs[0],
+        "cidrs": cidrs,
+        "permissions": rights,
+        "enabled": true,
+        "userId": 1,
+        "created": rfc3339_millis(created_at(state, &permissions)),
+    }]))
+}
+
+/// Gate `GET /api/v4/account/detail`: the account, and the calling key's IP allow-list and mode.
+pub(crate) fn gate(state: &State, request: &WireRequest) -> Option<Value> {
+    if request.method != http::Method::GET || request.path != "/api/v4/account/detail" {
+        return None;
+    }
+    let permissions = permissions_of(state, request.header("KEY"));
+    Some(json!({
+        "user_id": 1_667_201_533,
+        "ip_whitelist": permissions.ips,
+        "currency_pairs": [],
+        "key": {"mode": 1},
+        "tier": 0,
+        "copy_trading_role": 0,
+    }))
+}
+
+/// `2022-03-06T19:20:03.242Z`, as BitMEX reports `created`.
+fn rfc3339_millis(unix_ms: i64) -> String {
+    let seconds = rfc3339_seconds(unix_ms);
+    let seconds = seconds.trim_end_matches('Z');
+    format!("{seconds}.{:03}Z", unix_ms.rem_euclid(1000))
 }
 
 /// `2022-12-13T15:08:33Z`, as Bybit reports `createdAt`.

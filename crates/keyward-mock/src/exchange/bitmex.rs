@@ -7,6 +7,7 @@
 //! - Server time: `GET /api/v1` answers `{"name":"BitMEX API","version":..,"timestamp":ms}`.
 //! - Public endpoints (instruments, order book, trades...) need no key, but a request that
 //!   carries one is authenticated all the same, as at BitMEX.
+//! - `GET /api/v1/apiKey` lists the calling key with its configured permissions and CIDRs.
 //!
 //! Rate limits: a token bucket of 120 requests refilling over a minute for everything under
 //! `/api/v1/`, and 10 per second on the order-management routes. Answers carry
@@ -195,8 +196,8 @@ impl Protocol for Bitmex {
         Reply::executed(body, order)
     }
 
-    fn success(&self, _state: &State, request: &WireRequest) -> Reply {
-        Reply::ok(echo(request))
+    fn success(&self, state: &State, request: &WireRequest) -> Reply {
+        Reply::ok(crate::permissions::bitmex(state, request).unwrap_or_else(|| echo(request)))
     }
 
     fn not_found(&self, _request: &WireRequest) -> Reply {

@@ -8,6 +8,7 @@
 //! - Errors are `{"message":".."}`: 401 for the key, passphrase, signature and expiry, 400 for
 //!   missing headers other than the key and a malformed timestamp.
 //! - Public: `/time`, `/products...`, `/currencies...`; everything else is private.
+//! - `GET /profiles` answers the one profile the keys belong to.
 //!
 //! Rate limits: token buckets, private endpoints 15 requests per second per profile with bursts
 //! up to 30, public endpoints 10 per second per IP with bursts up to 15 (the `/fills` and
@@ -61,6 +62,20 @@ fn required<'a>(request: &'a WireRequest, header: &str, status: StatusCode) -> R
             &format!("{} header is required", header.to_ascii_uppercase()),
         )
     })
+}
+
+/// `GET /profiles`: the one profile (portfolio) the keys belong to, which the preflight reads to
+/// prove a key is accepted. Filters such as `active=true` change nothing with one active profile.
+fn profiles() -> Value {
+    json!([{
+        "id": "86602c68-306a-4500-ac73-4ce56a91d83c",
+        "user_id": "5cf6e115aaf44503db300f1e",
+        "name": "default",
+        "active": true,
+        "is_default": true,
+        "has_margin": false,
+        "created_at": "2019-11-18T15:08:40.236309Z",
+    }])
 }
 
 impl Protocol for Coinbase {
@@ -181,6 +196,9 @@ impl Protocol for Coinbase {
     }
 
     fn success(&self, _state: &State, request: &WireRequest) -> Reply {
+        if request.method == Method::GET && request.path == "/profiles" {
+            return Reply::ok(profiles());
+        }
         Reply::ok(echo(request))
     }
 

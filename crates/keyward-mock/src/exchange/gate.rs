@@ -7,6 +7,7 @@
 //! - Served within 60 s of the server's time; Gate checks the time before the key.
 //! - Errors are `{"label":..,"message":..}`: 400 `MISSING_REQUIRED_HEADER`, 403
 //!   `REQUEST_EXPIRED`, 401 `INVALID_KEY`, 401 `INVALID_SIGNATURE`.
+//! - `GET /api/v4/account/detail` reports the calling key's configured IP allow-list.
 //!
 //! Rate limits: per endpoint, 200 requests per 10 s for everything under `/api/v4/` (public
 //! endpoints per IP, private ones per account), and 10 per second for spot order placement
@@ -197,8 +198,8 @@ impl Protocol for Gate {
         Reply::executed(body, order)
     }
 
-    fn success(&self, _state: &State, request: &WireRequest) -> Reply {
-        Reply::ok(echo(request))
+    fn success(&self, state: &State, request: &WireRequest) -> Reply {
+        Reply::ok(crate::permissions::gate(state, request).unwrap_or_else(|| echo(request)))
     }
 
     fn budgets(&self) -> &'static [Budget] {

@@ -6,6 +6,7 @@
 //! - Each key's nonces must strictly increase.
 //! - Every answer is HTTP 200 with `{"error":[..],"result":..}`: `EAPI:Invalid key`,
 //!   `EAPI:Invalid signature`, `EAPI:Invalid nonce`.
+//! - `POST /0/private/BalanceEx` answers empty extended balances.
 //!
 //! Rate limits: the REST call counter of each API key, starter tier (the strictest: at most 15,
 //! decaying by 0.33 per second). Ledger and trade-history calls add 2, `AddOrder` and
@@ -153,6 +154,13 @@ impl Protocol for Kraken {
     }
 
     fn success(&self, _state: &State, request: &WireRequest) -> Reply {
+        // The extended balance, which the preflight reads to prove a key is accepted.
+        if request.path == "/0/private/BalanceEx" {
+            return Reply::ok(success_body(json!({
+                "ZUSD": {"balance": "0.0000", "hold_trade": "0.0000"},
+                "XXBT": {"balance": "0.0000000000", "hold_trade": "0.0000000000"},
+            })));
+        }
         Reply::ok(success_body(echo(request)))
     }
 

@@ -8,15 +8,20 @@
 //! |---|---|---|
 //! | `credentials` | | the source raised warnings (a world-readable secrets file, ...) |
 //! | `clock` | the host is more than 5 s off the exchange, or its time cannot be read | more than 1 s off |
-//! | `permissions` | the key can withdraw or transfer (unless [allowed](Options::allow_withdrawals)) | the exchange does not report permissions (Kraken, Coinbase, Gate, BitMEX) |
+//! | `authentication` | the exchange refused the signed request: wrong key, secret or passphrase, revoked key | |
+//! | `permissions` | the key can withdraw or transfer (unless [allowed](Options::allow_withdrawals)) | the exchange does not report them (Kraken, Coinbase, Gate): unknown, verify on its key page |
 //! | `ip-restriction` | the key accepts any IP (unless [allowed](Options::allow_unrestricted_ip)) | not reported |
 //! | `key-age` | the key is older than 90 days | older than 30 days, or its age is not reported |
 //! | `egress-ip` | this host leaves from another IP than expected, or than the key allows | no IP echo endpoint is configured |
 //!
 //! Permissions come from the exchange's own report (Binance `GET
 //! /sapi/v1/account/apiRestrictions`, Bybit `GET /v5/user/query-api`, OKX `GET
-//! /api/v5/account/config`, KuCoin `GET /api/v1/user/api-key`), asked with a request signed by
-//! the key itself: see [`Exchange::key_permissions`](crate::exchange::Exchange::key_permissions).
+//! /api/v5/account/config`, KuCoin `GET /api/v1/user/api-key`, BitMEX `GET /api/v1/apiKey`, and
+//! Gate `GET /api/v4/account/detail` for the IP allow-list only), asked with a request signed by
+//! the key itself: see [`Exchange::key_permissions`](crate::exchange::Exchange::key_permissions)
+//! and [`Exchange::credentials_probe`](crate::exchange::Exchange::credentials_probe). Where the
+//! exchange reports nothing (Coinbase Exchange, Kraken) a cheap signed private read still proves
+//! that it accepts the key: a preflight that never signs could not fail for a wrong secret.
 //!
 //! Comparing the clock with an NTP server is not built in yet: the offset to the exchange is
 //! what decides whether its signed requests are accepted.

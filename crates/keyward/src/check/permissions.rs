@@ -1,32 +1,39 @@
-//! Key permissions, IP restriction and key age, as the exchange reports them.
+//! Authentication, key permissions, IP restriction and key age, as the exchange reports them.
+//!
+//! One signed request does both jobs: the exchange's acceptance proves the key, secret and
+//! passphrase, and its answer carries whatever the exchange reports about the key.
 
-use super::{Options, Transport, get, report::Check};
+use super::{Options, Transport, preflight::send, report::Check};
 use crate::{
-    Credentials,
-    credentials::{KeyAgePolicy, KeyAgeStatus},
-    exchange::{Exchange, KeyPermissions},
+    credentials::{KeyAgePolicy, KeyAgeStatus, sources::Loaded},
+    exchange::{CredentialsProbe, Exchange, KeyPermissions},
     sign::{NoTrace, SigningContext},
 };
+use bytes::Bytes;
 use std::time::Duration;
 
 const DAY_MS: u64 = 24 * 60 * 60 * 1000;
 
-/// The `permissions`, `ip-restriction` and `key-age` checks, and what the exchange reported.
+/// The `authentication`, `permissions`, `ip-restriction` and `key-age` checks, and what the
+/// exchange reported.
 pub(super) async fn checks<T: Transport>(
     exchange: &dyn Exchange,
     base_url: &str,
-    credentials: &Credentials,
+    loaded: &Loaded,
     now_ms: u64,
     options: &Options,
     transport: &T,
 ) -> (Vec<Check>, Option<KeyPermissions>) {
     let name = exchange.name();
-    let Some(endpoint) = exchange.key_permissions() else {
-        let check = Check::warn(
-            "permissions",
-            format!("{name} does not report a key's permissions or IP restriction through its API."),
+    let credentials = &loaded.credentials;
+    let fingerprint = credentials.fingerprint();
+    // Fails rather than warns: a preflight that signs nothing cannot tell a wrong secret.
+    let Some(probe) = signed_request(exchange) else {
+        let check = Check::fail(
+            "authentication",
+            format!("keyward knows no signed request for {name}, so it cannot tell whether {name} accepts the key."),
             format!(
-                "Check in {name}'s API-key settings that the key cannot withdraw or transfer and is restricted to your server's IP addresses."
+                "Give the {name} integration a credentials probe (`Exchange::credentials_probe`), a cheap signed private read."
             ),
         );
         return (vec![check], None);
@@ -36,7 +43,7 @@ pub(super) async fn checks<T: Transport>(
         Err(err) => {
             return (
                 vec![Check::fail(
-                    "permissions",
+                    "authentication",
                     format!("{err}."),
                     "Load the key's correct secret.",
                 )],
@@ -44,44 +51,91 @@ pub(super) async fn checks<T: Transport>(
             );
         }
     };
-    let answer = get(transport, base_url, endpoint.path, |request| {
-        signer
-            .sign(request, &SigningContext::at_millis(now_ms), &mut NoTrace)
-            .map_err(|err| err.to_string())
-    })
+    let request = format!("{} {}", probe.method, probe.path);
+    let answer = send(
+        transport,
+        probe.method.clone(),
+        base_url,
+        probe.path,
+        Bytes::from_static(probe.body.as_bytes()),
+        |request| {
+            signer
+                .sign(request, &SigningContext::at_millis(now_ms), &mut NoTrace)
+                .map_err(|err| err.to_string())
+        },
+    )
     .await;
     let response = match answer {
         Ok(response) => response,
         Err(message) => {
             let check = Check::fail(
-                "permissions",
-                format!("cannot ask {name} for the key's permissions: {message}."),
+                "authentication",
+                format!("cannot reach {name} for a signed {request}: {message}."),
                 "Check --base-url and that the exchange is reachable from this host.",
             );
             return (vec![check], None);
         }
     };
     if let Some(refusal) = exchange.classify(response.status(), response.headers(), response.body()) {
+        let secrets = if exchange.needs_passphrase() {
+            "API key, secret and passphrase"
+        } else {
+            "API key and secret"
+        };
         let check = Check::fail(
-            "permissions",
-            format!("{name} refused to report the key's permissions: {refusal}."),
-            "Check that the key, secret and passphrase belong together, that the key may read account data, and that this host's IP is allowed.",
+            "authentication",
+            format!("{name} rejected key {fingerprint} on a signed {request}: {refusal}."),
+            format!(
+                "The exchange rejected the key: check the {secrets}, read from {}: that they belong together, that the key is still active and may read account data, and that this host's IP is allowed.",
+                loaded.provenance
+            ),
         );
         return (vec![check], None);
     }
-    let Some(permissions) = (endpoint.parse)(response.body()) else {
-        let check = Check::fail(
+    let mut checks = vec![Check::ok(
+        "authentication",
+        format!("credentials accepted: {name} answered a signed {request} for key {fingerprint}."),
+    )];
+    let Some(permissions) = (probe.parse)(response.body(), credentials.api_key().expose()) else {
+        checks.push(Check::fail(
             "permissions",
-            format!("{name}'s answer at {} is not the documented key report.", endpoint.path),
+            format!("{name}'s answer at {} is not the documented key report.", probe.path),
             "Check that --base-url points at the exchange's API.",
-        );
-        return (vec![check], None);
+        ));
+        return (checks, None);
     };
-    let fingerprint = credentials.fingerprint();
-    let mut checks = vec![rights(name, fingerprint, &permissions, options)];
+    checks.push(rights(name, fingerprint, &permissions, options));
     checks.push(ip_restriction(name, &permissions, options));
     checks.push(key_age(name, &permissions, now_ms, options.key_age));
     (checks, Some(permissions))
+}
+
+/// The one signed request the preflight sends: the exchange's key report where it has a plain
+/// one, its credentials probe otherwise.
+fn signed_request(exchange: &dyn Exchange) -> Option<Probe> {
+    if let Some(endpoint) = exchange.key_permissions() {
+        return Some(Probe {
+            method: http::Method::GET,
+            path: endpoint.path,
+            body: "",
+            parse: Box::new(move |body, _| (endpoint.parse)(body)),
+        });
+    }
+    exchange.credentials_probe().map(|probe: CredentialsProbe| Probe {
+        method: probe.method,
+        path: probe.path,
+        body: probe.body,
+        parse: Box::new(probe.parse),
+    })
+}
+
+type ParseReport = Box<dyn Fn(&[u8], &str) -> Option<KeyPermissions> + Send + Sync>;
+
+struct Probe {
+    method: http::Method,
+    path: &'static str,
+    body: &'static str,
+    parse: ParseReport,
 }
 
 fn rights(
@@ -112,6 +166,15 @@ fn rights(
     .filter(|(_, on)| on.is_none())
     .map(|(right, _)| right)
     .collect();
+    if permissions.withdrawals.is_none() && permissions.transfers.is_none() {
+        return Check::warn(
+            "permissions",
+            format!("unknown: {name} does not report whether key {fingerprint} can withdraw or transfer."),
+            format!(
+                "Verify on {name}'s API-key page that the key cannot withdraw or transfer: a trading bot never needs them."
+            ),
+        );
+    }
     let mut note = String::new();
     if !allowed.is_empty() {
         note.push_str(&format!(
@@ -222,4 +285,38 @@ fn capitalised(text: &str) -> String {
         .next()
         .map(|first| first.to_uppercase().chain(chars).collect())
         .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The defect this guards against: a preflight that never signs passes a wrong secret.
+    #[test]
+    fn every_exchange_has_a_signed_request_to_prove_its_key() {
+        for exchange in crate::exchange::ALL {
+            let probe = signed_request(*exchange);
+            assert!(probe.is_some(), "{} signs nothing in the preflight", exchange.name());
+        }
+    }
+
+    #[test]
+    fn a_report_without_rights_is_unknown_not_ok() {
+        let options = Options::new();
+        let fingerprint = crate::credentials::Fingerprint::of("test-only-key-0123456789");
+        let unknown = rights("kraken", fingerprint, &KeyPermissions::default(), &options);
+        assert_eq!(unknown.status, super::super::Status::Warn);
+        assert!(
+            unknown.detail.starts_with("unknown: kraken does not report"),
+            "{}",
+            unknown.detail
+        );
+        assert!(
+            unknown
+                .fix
+                .as_deref()
+                .is_some_and(|fix| fix.starts_with("Verify on kraken's API-key page")),
+            "{unknown:?}"
+        );
+    }
 }

@@ -171,9 +171,10 @@ impl fmt::Debug for Options {
 
 /// Runs every check for `exchange` with the `loaded` credentials, sending through `transport`.
 ///
-/// The checks run in order: credential hygiene, clock, key permissions (with IP restriction
-/// and key age, where the exchange reports them; the request is signed for the exchange's
-/// time), egress IP. The report never holds a secret, a passphrase or a full key.
+/// The checks run in order: credential hygiene, clock, authentication (one signed request,
+/// signed for the exchange's time, that the exchange must accept), key permissions, IP
+/// restriction and key age (from that request's answer, `warn` where the exchange does not
+/// report them), egress IP. The report never holds a secret, a passphrase or a full key.
 pub async fn preflight<T: Transport>(
     exchange: &'static dyn Exchange,
     loaded: &Loaded,
@@ -198,15 +199,8 @@ pub async fn preflight<T: Transport>(
     // Signed for the exchange's time, so that a skewed host still learns what its key may do.
     let now = options.clock.unix_millis();
     let exchange_now = offset.map_or(now, |offset| now.saturating_add_signed(offset));
-    let (permission_checks, reported) = permissions::checks(
-        exchange,
-        &base_url,
-        &loaded.credentials,
-        exchange_now,
-        options,
-        &transport,
-    )
-    .await;
+    let (permission_checks, reported) =
+        permissions::checks(exchange, &base_url, loaded, exchange_now, options, &transport).await;
     checks.extend(permission_checks);
 
     checks.push(egress::check(options, reported.as_ref(), &transport).await);
@@ -224,10 +218,27 @@ pub(super) async fn get<T: Transport>(
     path: &str,
     prepare: impl FnOnce(&mut http::Request<Bytes>) -> Result<(), String>,
 ) -> Result<http::Response<Bytes>, String> {
+    send(transport, http::Method::GET, base, path, Bytes::new(), prepare).await
+}
+
+/// `method base + path` with `body`, prepared by `prepare` (signing), through `transport`; a
+/// `POST` is sent form-encoded (the signer may add a nonce to its body). A failure as a sentence
+/// fragment without the URL.
+pub(super) async fn send<T: Transport>(
+    transport: &T,
+    method: http::Method,
+    base: &str,
+    path: &str,
+    body: Bytes,
+    prepare: impl FnOnce(&mut http::Request<Bytes>) -> Result<(), String>,
+) -> Result<http::Response<Bytes>, String> {
     let url = format!("{base}{path}");
-    let mut request = http::Request::get(url.as_str())
-        .body(Bytes::new())
-        .map_err(|_| format!("`{base}` is not a valid URL"))?;
+    let form = method == http::Method::POST;
+    let mut builder = http::Request::builder().method(method).uri(url.as_str());
+    if form {
+        builder = builder.header(http::header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+    }
+    let mut request = builder.body(body).map_err(|_| format!("`{base}` is not a valid URL"))?;
     prepare(&mut request)?;
     transport.clone().oneshot(request).await.map_err(|err| err.to_string())
 }

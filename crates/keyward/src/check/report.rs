@@ -37,8 +37,8 @@ impl fmt::Display for Status {
 /// Never holds a secret, a passphrase or a full API key: keys appear as their fingerprint.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Check {
-    /// A short, stable name: `credentials`, `clock`, `permissions`, `ip-restriction`,
-    /// `key-age`, `egress-ip`.
+    /// A short, stable name: `credentials`, `clock`, `ntp`, `authentication`, `permissions`,
+    /// `ip-restriction`, `key-age`, `egress-ip`.
     pub name: &'static str,
     /// How it came out.
     pub status: Status,

@@ -119,6 +119,34 @@ pub struct KeyPermissionsEndpoint {
     pub parse: fn(&[u8]) -> Option<KeyPermissions>,
 }
 
+/// A signed private request that proves the exchange accepts a key, for exchanges whose key
+/// report is not a plain signed `GET` of the key's own permissions: BitMEX lists every key of
+/// the account, Kraken's private endpoints take only `POST`, and Coinbase Exchange and Kraken
+/// report nothing about the key at all.
+///
+/// # Example
+///
+/// ```
+/// let probe = keyward::exchange::by_name("kraken").unwrap().credentials_probe().unwrap();
+/// assert_eq!((probe.method.as_str(), probe.path), ("POST", "/0/private/BalanceEx"));
+/// let body = br#"{"error":[],"result":{"ZUSD":{"balance":"0.0000","hold_trade":"0.0000"}}}"#;
+/// let accepted = (probe.parse)(body, "test-only-key").unwrap();
+/// assert_eq!(accepted, keyward::exchange::KeyPermissions::default());
+/// ```
+#[derive(Debug, Clone)]
+pub struct CredentialsProbe {
+    /// The method to send.
+    pub method: http::Method,
+    /// The path to send to, signed with the key in question.
+    pub path: &'static str,
+    /// The body, form-encoded (`POST`); the signer adds its nonce where the scheme has one.
+    pub body: &'static str,
+    /// Reads what a successful answer reports about the key whose public part is `api_key`:
+    /// `None` if it is not the documented answer; a [`KeyPermissions`] of all `None` if the
+    /// exchange reports nothing but the key was accepted.
+    pub parse: fn(body: &[u8], api_key: &str) -> Option<KeyPermissions>,
+}
+
 /// What an exchange reports about an API key. `None` means the exchange does not report it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct KeyPermissions {
@@ -196,6 +224,12 @@ pub trait Exchange: fmt::Debug + Send + Sync + 'static {
 
     /// Where the exchange reports a key's permissions, IP restriction and age, if it does.
     fn key_permissions(&self) -> Option<KeyPermissionsEndpoint> {
+        None
+    }
+
+    /// The signed request the preflight sends when [`key_permissions`](Self::key_permissions)
+    /// is `None`, to prove that the exchange accepts the key and secret.
+    fn credentials_probe(&self) -> Option<CredentialsProbe> {
         None
     }
 }

@@ -29,6 +29,7 @@ mod classify;
 mod endpoints;
 mod limits;
 mod orders;
+mod permissions;
 mod sign;
 
 pub use sign::{BitmexSigner, EXPIRES_AFTER_SECS};
@@ -36,7 +37,7 @@ pub use sign::{BitmexSigner, EXPIRES_AFTER_SECS};
 use crate::{
     Credentials,
     credentials::CredentialError,
-    exchange::{Exchange, ExchangeError, OrderPlacement, ServerTime},
+    exchange::{CredentialsProbe, Exchange, ExchangeError, OrderPlacement, ServerTime},
     guard::EndpointRule,
     rate_limit::RateLimitSpec,
     sign::Signer,
@@ -90,6 +91,10 @@ impl Exchange for Bitmex {
 
     fn order_placement(&self) -> Option<OrderPlacement> {
         Some(orders::ORDER)
+    }
+
+    fn credentials_probe(&self) -> Option<CredentialsProbe> {
+        Some(permissions::PROBE)
     }
 }
 

@@ -29,7 +29,7 @@ mod classify;
 mod endpoints;
 mod limits;
 mod orders;
-mod permissions;
+pub(super) mod permissions;
 mod sign;
 
 pub use sign::{BybitSigner, DEFAULT_RECV_WINDOW};

@@ -49,7 +49,7 @@ fn parse(body: &[u8]) -> Option<KeyPermissions> {
 }
 
 /// `2022-12-13T15:08:33Z` (optionally with a fraction) to Unix milliseconds.
-fn parse_rfc3339_utc(text: &str) -> Option<u64> {
+pub(in crate::exchange) fn parse_rfc3339_utc(text: &str) -> Option<u64> {
     let text = text.strip_suffix('Z')?;
     let (date, time) = text.split_once('T')?;
     let mut date_parts = date.splitn(3, '-').map(|part| part.parse::<i64>().ok());

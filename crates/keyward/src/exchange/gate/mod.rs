@@ -29,6 +29,7 @@ mod classify;
 mod endpoints;
 mod limits;
 mod orders;
+mod permissions;
 mod sign;
 
 pub use sign::GateSigner;
@@ -36,7 +37,7 @@ pub use sign::GateSigner;
 use crate::{
     Credentials,
     credentials::CredentialError,
-    exchange::{Exchange, ExchangeError, OrderPlacement, ServerTime},
+    exchange::{CredentialsProbe, Exchange, ExchangeError, OrderPlacement, ServerTime},
     guard::EndpointRule,
     rate_limit::RateLimitSpec,
     sign::Signer,
@@ -89,6 +90,10 @@ impl Exchange for Gate {
 
     fn order_placement(&self) -> Option<OrderPlacement> {
         Some(orders::ORDER)
+    }
+
+    fn credentials_probe(&self) -> Option<CredentialsProbe> {
+        Some(permissions::PROBE)
     }
 }
 

@@ -31,6 +31,7 @@ mod classify;
 mod endpoints;
 mod limits;
 mod orders;
+mod permissions;
 mod sign;
 
 pub use sign::KrakenSigner;
@@ -38,7 +39,7 @@ pub use sign::KrakenSigner;
 use crate::{
     Credentials,
     credentials::CredentialError,
-    exchange::{Exchange, ExchangeError, OrderPlacement, ServerTime},
+    exchange::{CredentialsProbe, Exchange, ExchangeError, OrderPlacement, ServerTime},
     guard::EndpointRule,
     rate_limit::RateLimitSpec,
     sign::Signer,
@@ -92,6 +93,10 @@ impl Exchange for Kraken {
 
     fn order_placement(&self) -> Option<OrderPlacement> {
         Some(orders::ORDER)
+    }
+
+    fn credentials_probe(&self) -> Option<CredentialsProbe> {
+        Some(permissions::PROBE)
     }
 
     fn nonce_must_increase(&self) -> bool {
