@@ -5,6 +5,7 @@
 //!   warnings denied. It first installs the system tools the tests need (`pass`, `gnupg`)
 //!   when they are missing.
 //! - `cargo xtask bench [--quick]`: the criterion benchmarks and their ratio table (BENCHMARKS.md).
+//! - `cargo xtask fuzz <TARGET>|all [--seconds N]`: the fuzz targets in `fuzz/` (see `fuzz.rs`).
 //!
 //! One file per command, a log line before every external command (matklad's cargo-xtask).
 
@@ -12,6 +13,7 @@
 
 mod bench;
 mod ci;
+mod fuzz;
 mod tools;
 
 use std::{
@@ -24,8 +26,9 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("ci") => ci::run(&args[1..]),
         Some("bench") => bench::run(&args[1..]),
+        Some("fuzz") => fuzz::run(&args[1..]),
         _ => {
-            eprintln!("usage: cargo xtask ci | bench [--quick]");
+            eprintln!("usage: cargo xtask ci | bench [--quick] | fuzz <TARGET>|all [--seconds N] | fuzz --list");
             return ExitCode::from(2);
         }
     };

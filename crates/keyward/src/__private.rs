@@ -264,3 +264,24 @@ impl<F: FnOnce(&tracing::Span, Finish<'_>)> Drop for CallGuard<F> {
         }
     }
 }
+
+/// Entry points for the fuzz targets of `keyward-fuzz` into parsers of untrusted input that
+/// have no public entry point of their own (the public ones read files and run git first).
+pub mod fuzzing {
+    use crate::credentials::CredentialError;
+    use zeroize::Zeroizing;
+
+    /// What [`DotEnvSource`](crate::credentials::sources::DotEnvSource) makes of a `.env` file's
+    /// content: its variables, or the error it reports.
+    #[cfg(feature = "dotenv")]
+    pub fn parse_dotenv(
+        content: &str,
+    ) -> Result<std::collections::HashMap<String, Zeroizing<String>>, CredentialError> {
+        crate::credentials::sources::parse_dotenv(content, ".env file fuzz.env")
+    }
+
+    /// What a secrets file, or a command's output, must look like to be a credential.
+    pub fn credential_text(raw: &[u8]) -> Result<Zeroizing<String>, CredentialError> {
+        crate::credentials::sources::credential_text(raw, "secrets file fuzz.secret")
+    }
+}

@@ -41,10 +41,11 @@ pub(crate) fn body_excerpt(status: StatusCode, body: &[u8]) -> String {
     text.chars().take(MAX_BODY_EXCERPT_CHARS).collect()
 }
 
-/// An error code sent as a JSON string or number (`"50113"` or `50113`), as text.
+/// An error code sent as a JSON string or number (`"50113"` or `50113`), as text, cut like a
+/// message: a string of any length may stand where the code belongs.
 pub(crate) fn code_text(code: &Value) -> Option<String> {
     match code {
-        Value::String(text) => Some(text.clone()),
+        Value::String(text) => Some(message_excerpt(text)),
         Value::Number(number) => Some(number.to_string()),
         _ => None,
     }

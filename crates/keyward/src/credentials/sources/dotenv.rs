@@ -206,7 +206,7 @@ impl LoadCredentials for DotEnvSource {
 }
 
 /// The variables of a `.env` file's content, values zeroized on drop.
-fn parse(content: &str, location: &str) -> Result<HashMap<String, Zeroizing<String>>, CredentialError> {
+pub(crate) fn parse(content: &str, location: &str) -> Result<HashMap<String, Zeroizing<String>>, CredentialError> {
     let mut variables = HashMap::new();
     for item in dotenvy::from_read_iter(content.as_bytes()) {
         match item {

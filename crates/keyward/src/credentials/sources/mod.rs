@@ -64,6 +64,10 @@ pub use dotenv::{DEFAULT_GIT_TIMEOUT, DotEnvSource};
 pub use env::EnvSource;
 pub use file::{DEFAULT_SECRETS_DIR, SecretFiles};
 pub use memory::{InMemory, LoadFn, load_fn};
+// For `keyward::__private::fuzzing`: parsers of untrusted text with no public entry point of their own.
+#[cfg(feature = "dotenv")]
+pub(crate) use dotenv::parse as parse_dotenv;
+pub(crate) use text::credential_text;
 
 use super::{CredentialError, Credentials};
 use std::{fmt, future::Future, pin::Pin, sync::Arc};

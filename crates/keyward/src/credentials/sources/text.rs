@@ -11,7 +11,7 @@ pub(super) const MAX_SECRET_BYTES: usize = 64 * 1024;
 /// is a PEM block (Binance Ed25519 keys), no other control characters.
 ///
 /// `location` names where it came from in errors; the value itself never appears in one.
-pub(super) fn credential_text(raw: &[u8], location: &str) -> Result<Zeroizing<String>, CredentialError> {
+pub(crate) fn credential_text(raw: &[u8], location: &str) -> Result<Zeroizing<String>, CredentialError> {
     let malformed = |problem: &str| CredentialError::Malformed {
         location: location.to_owned(),
         problem: problem.to_owned(),
@@ -23,7 +23,8 @@ pub(super) fn credential_text(raw: &[u8], location: &str) -> Result<Zeroizing<St
             location: location.to_owned(),
         });
     }
-    let lines = text.lines().count();
+    // A lone carriage return breaks a line too (and a header or a signature with it).
+    let lines = text.split("\r\n").flat_map(|line| line.split(['\n', '\r'])).count();
     if lines > 1 && !is_pem(text) {
         return Err(malformed(&format!(
             "it has {lines} lines, and a credential is one line (a PEM private key is the only exception)"

@@ -2,7 +2,7 @@
 
 use crate::exchange::{
     ExchangeError, ExchangeErrorKind,
-    response::{body_excerpt, retry_after},
+    response::{body_excerpt, message_excerpt, retry_after},
 };
 use http::{HeaderMap, StatusCode};
 use serde_json::Value;
@@ -21,7 +21,7 @@ pub(super) fn classify(status: StatusCode, headers: &HeaderMap, body: &[u8]) -> 
     let message = error
         .and_then(|error| error.get("message"))
         .and_then(Value::as_str)
-        .map_or_else(|| body_excerpt(status, body), str::to_owned);
+        .map_or_else(|| body_excerpt(status, body), message_excerpt);
     let name = error
         .and_then(|error| error.get("name"))
         .and_then(Value::as_str)

@@ -2,7 +2,7 @@
 
 use crate::exchange::{
     ExchangeError, ExchangeErrorKind,
-    response::{body_excerpt, retry_after},
+    response::{body_excerpt, message_excerpt, retry_after},
 };
 use http::{HeaderMap, StatusCode};
 use serde_json::Value;
@@ -13,7 +13,7 @@ pub(super) fn classify(status: StatusCode, headers: &HeaderMap, body: &[u8]) -> 
         return None;
     }
     let parsed = serde_json::from_slice::<Value>(body).ok();
-    let field = |name: &str| parsed.as_ref()?.get(name)?.as_str().map(str::to_owned);
+    let field = |name: &str| parsed.as_ref()?.get(name)?.as_str().map(message_excerpt);
     let label = field("label");
     // Gate documents `message`, and `detail` on some routes.
     let message = field("message")

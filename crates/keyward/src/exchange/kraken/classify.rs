@@ -2,7 +2,7 @@
 
 use crate::exchange::{
     ExchangeError, ExchangeErrorKind,
-    response::{body_excerpt, retry_after},
+    response::{body_excerpt, message_excerpt, retry_after},
 };
 use http::{HeaderMap, StatusCode};
 use serde_json::Value;
@@ -33,8 +33,8 @@ pub(super) fn classify(status: StatusCode, headers: &HeaderMap, body: &[u8]) -> 
     Some(ExchangeError::new(
         kind,
         status.as_u16(),
-        Some(first.clone()),
-        errors.join("; "),
+        Some(message_excerpt(first)),
+        message_excerpt(&errors.join("; ")),
     ))
 }
 

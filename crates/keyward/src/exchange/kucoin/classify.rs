@@ -3,7 +3,7 @@
 
 use crate::exchange::{
     ExchangeError, ExchangeErrorKind,
-    response::{body_excerpt, code_text, header_number},
+    response::{body_excerpt, code_text, header_number, message_excerpt},
 };
 use http::{HeaderMap, StatusCode, header::RETRY_AFTER};
 use serde_json::Value;
@@ -40,7 +40,7 @@ pub(super) fn classify(status: StatusCode, headers: &HeaderMap, body: &[u8]) -> 
         .as_ref()
         .and_then(|value| value.get("msg"))
         .and_then(Value::as_str)
-        .map_or_else(|| body_excerpt(status, body), str::to_owned);
+        .map_or_else(|| body_excerpt(status, body), message_excerpt);
     let kind = match code.as_str() {
         // Missing authentication header, unknown key, wrong passphrase.
         "400001" | "400003" | "400004" => ExchangeErrorKind::Authentication,
