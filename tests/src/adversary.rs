@@ -281,7 +281,7 @@ impl Arena {
         let trail = AuditTrail::builder(&trail_path)
             .build()
             .unwrap_or_else(|err| panic!("{err}"));
-        let dispatch = tracing::Dispatch::new(tracing_subscriber::registry().with(trail).with(logged));
+        let dispatch = crate::scoped_dispatch(tracing_subscriber::registry().with(trail).with(logged));
 
         let store = SecretStore(Arc::new(Mutex::new(fixture.clone())));
         let loading = store.clone();

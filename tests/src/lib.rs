@@ -105,14 +105,17 @@ impl LogCapture {
         String::from_utf8_lossy(&self.0.lock().unwrap_or_else(|p| p.into_inner())).into_owned()
     }
 
-    /// A subscriber that logs everything, from every crate, into this capture.
-    pub fn subscriber(&self) -> impl tracing::Subscriber + Send + Sync + 'static {
+    /// A dispatch that logs everything, from every crate, into this capture (see
+    /// [`scoped_dispatch`]).
+    pub fn subscriber(&self) -> tracing::Dispatch {
         let capture = self.clone();
-        tracing_subscriber::fmt()
-            .with_max_level(tracing::Level::TRACE)
-            .with_ansi(false)
-            .with_writer(move || capture.clone())
-            .finish()
+        scoped_dispatch(
+            tracing_subscriber::fmt()
+                .with_max_level(tracing::Level::TRACE)
+                .with_ansi(false)
+                .with_writer(move || capture.clone())
+                .finish(),
+        )
     }
 }
 
@@ -125,4 +128,20 @@ impl std::io::Write for LogCapture {
     fn flush(&mut self) -> std::io::Result<()> {
         Ok(())
     }
+}
+
+/// `subscriber` as a [`tracing::Dispatch`] for a test to scope with `with_subscriber`, after
+/// making sure that a second dispatch stays alive for the whole test process.
+///
+/// While exactly one `Dispatch` exists, tracing-core 0.1 computes a callsite's cached interest
+/// from the default of whichever thread hits the callsite first (tokio-rs/tracing#3611 and
+/// #2874). A thread with no subscriber, such as the mock's connection tasks, then caches
+/// `Interest::never` for everyone, and a scoped capture on another thread silently loses those
+/// events. With two dispatches alive, interest is computed from every registered dispatch and
+/// checked per event against the current thread's default, so scoped captures on parallel
+/// threads each see all of their own events.
+pub fn scoped_dispatch(subscriber: impl tracing::Subscriber + Send + Sync + 'static) -> tracing::Dispatch {
+    static SECOND_DISPATCH: std::sync::OnceLock<tracing::Dispatch> = std::sync::OnceLock::new();
+    SECOND_DISPATCH.get_or_init(|| tracing::Dispatch::new(tracing::subscriber::NoSubscriber::default()));
+    tracing::Dispatch::new(subscriber)
 }

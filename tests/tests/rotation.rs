@@ -36,12 +36,6 @@ const REQUESTS_PER_PHASE: usize = 120;
 /// How long any wait of the test may take before it counts as hung.
 const HUNG: Duration = Duration::from_secs(30);
 
-/// Serialises the tests of this file. Scoped `tracing` dispatchers created and dropped on other
-/// threads while events fire race with tracing's per-callsite interest cache, which then drops
-/// events at random; the audit assertions need every event.
-static ONE_AT_A_TIME: std::sync::LazyLock<tokio::sync::Mutex<()>> =
-    std::sync::LazyLock::new(|| tokio::sync::Mutex::new(()));
-
 /// A test fixture for `exchange` whose API key ends in `tail`, so that the old and new keys have
 /// distinct fingerprints.
 fn fixture(exchange: &'static str, variant: u8, tail: &str) -> Fixture {
@@ -190,14 +184,14 @@ async fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn keys_rotate_under_load_at_concurrency_16_without_a_failed_request() {
-    let _serial = ONE_AT_A_TIME.lock().await;
     let old = fixture("bybit", 1, "0LD1");
     let new = fixture("bybit", 2, "NEW2");
     let (old_fp, new_fp) = (Fingerprint::of(&old.api_key), Fingerprint::of(&new.api_key));
 
     let trail_path = temp_trail("rotation-under-load");
-    let audit =
-        tracing::Dispatch::new(tracing_subscriber::registry().with(AuditTrail::builder(&trail_path).build().unwrap()));
+    let audit = keyward_integration::scoped_dispatch(
+        tracing_subscriber::registry().with(AuditTrail::builder(&trail_path).build().unwrap()),
+    );
 
     // The exchange and the stack share one virtual time, so that the client's own pacing to
     // Bybit's per-endpoint budgets costs no real time.
@@ -395,13 +389,12 @@ async fn keys_rotate_under_load_at_concurrency_16_without_a_failed_request() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_key_revoked_before_the_source_knows_is_reloaded_once_and_the_request_re_sent() {
-    let _serial = ONE_AT_A_TIME.lock().await;
     for name in exchange::names() {
         let exchange = exchange::by_name(name).unwrap();
         let old = fixture(exchange.name(), 1, "0LD1");
         let new = fixture(exchange.name(), 2, "NEW2");
         let trail_path = temp_trail("rotation-after-rejection");
-        let audit = tracing::Dispatch::new(
+        let audit = keyward_integration::scoped_dispatch(
             tracing_subscriber::registry().with(AuditTrail::builder(&trail_path).build().unwrap()),
         );
 
@@ -466,7 +459,6 @@ async fn a_key_revoked_before_the_source_knows_is_reloaded_once_and_the_request_
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_burst_of_rejected_requests_reloads_once() {
-    let _serial = ONE_AT_A_TIME.lock().await;
     let old = fixture("okx", 1, "0LD1");
     let new = fixture("okx", 2, "NEW2");
     let clock = VirtualClock::now();
