@@ -7,11 +7,22 @@
 //! counts and drops the bytes; time is a `VirtualClock` moved on by one second per order, so the
 //! limiter never has to wait (one order per second is far inside Binance's budgets) and the clock
 //! layer resyncs every five virtual minutes, as it would in production.
+//!
+//! # Profiling one layer at a time
+//!
+//! Timing on a shared machine is noisy, so the per-layer breakdown is taken in instructions:
+//! `KEYWARD_PRESET_PROFILE=<layers>:<orders>` skips criterion and sends `<orders>` orders through
+//! the innermost `<layers>` layers of the stack (0: the no-op transport alone; 1: + classify;
+//! 2: + attempt audit; 3: + sign; 4: + clock; 5: + rate limit; 6: + retry; 7: + guard, that is
+//! the preset's layers built one by one; 8: `Preset::service` itself), with the same JSON
+//! subscriber. Each stack is boxed the same way, so the box cancels out of the differences. Run
+//! it twice under `valgrind --tool=callgrind` with two order counts: the difference of the
+//! totals divided by the difference of the counts is the cost of one order, without the set-up.
 
 #![allow(clippy::unwrap_used, missing_docs)]
 
 use bytes::Bytes;
-use criterion::{Criterion, criterion_group, criterion_main};
+use criterion::{Criterion, criterion_group};
 use http_body_util::{BodyExt, Full};
 use hyper_util::{
     client::legacy::Client,
@@ -19,8 +30,14 @@ use hyper_util::{
 };
 use keyward::{
     Credentials, Preset,
-    clock::{Clock, VirtualClock},
+    audit::AttemptAuditLayer,
+    classify::ClassifyLayer,
+    clock::{Clock, ClockLayer, VirtualClock},
     exchange,
+    guard::GuardLayer,
+    rate_limit::{RateLimitLayer, RateLimiter},
+    retry::RetryLayer,
+    sign::SignLayer,
 };
 use keyward_benches::CountingSink;
 use std::{
@@ -28,7 +45,7 @@ use std::{
     sync::Arc,
     time::{Duration, Instant},
 };
-use tower::{Service, ServiceExt, service_fn};
+use tower::{Service, ServiceBuilder, ServiceExt, service_fn, util::BoxCloneService};
 use tracing_subscriber::layer::SubscriberExt;
 
 const ORDER: &str =
@@ -157,5 +174,119 @@ fn bench_preset(c: &mut Criterion) {
     );
 }
 
+type Boxed = BoxCloneService<http::Request<Bytes>, http::Response<Bytes>, keyward::Error>;
+
+/// The innermost `layers` layers of the Binance preset around `transport`, boxed.
+fn partial_stack<T>(layers: u32, clock: &VirtualClock, credentials: Arc<Credentials>, transport: T) -> Boxed
+where
+    T: Service<http::Request<Bytes>, Response = http::Response<Bytes>, Error = keyward::Error> + Clone + Send + 'static,
+    T::Future: Send + 'static,
+{
+    let binance = exchange::by_name("binance").unwrap();
+    let shared: Arc<dyn Clock> = Arc::new(clock.clone());
+    let clock_layer = ClockLayer::new(binance).clock(Arc::clone(&shared));
+    let offset = clock_layer.offset_handle();
+    let limiter = RateLimiter::new(binance)
+        .clock(Arc::clone(&shared))
+        .exchange_offset(move || offset.offset_millis());
+    let classify = ServiceBuilder::new().layer(ClassifyLayer::new(binance));
+    let audit = classify.clone().layer(AttemptAuditLayer::new(binance));
+    let sign = |audit| {
+        ServiceBuilder::new()
+            .layer(SignLayer::new(binance, Arc::clone(&credentials)))
+            .layer(audit)
+    };
+    let guard = GuardLayer::new(binance);
+    let retry = RetryLayer::new(binance).clock(Arc::clone(&shared));
+    let limit = RateLimitLayer::with_limiter(limiter);
+    match layers {
+        0 => BoxCloneService::new(transport),
+        1 => BoxCloneService::new(classify.service(transport)),
+        2 => BoxCloneService::new(audit.service(transport)),
+        3 => BoxCloneService::new(sign(audit).service(transport)),
+        4 => BoxCloneService::new(
+            ServiceBuilder::new()
+                .layer(clock_layer)
+                .layer(sign(audit))
+                .service(transport),
+        ),
+        5 => BoxCloneService::new(
+            ServiceBuilder::new()
+                .layer(limit)
+                .layer(clock_layer)
+                .layer(sign(audit))
+                .service(transport),
+        ),
+        6 => BoxCloneService::new(
+            ServiceBuilder::new()
+                .layer(retry)
+                .layer(limit)
+                .layer(clock_layer)
+                .layer(sign(audit))
+                .service(transport),
+        ),
+        7 => BoxCloneService::new(
+            ServiceBuilder::new()
+                .layer(guard)
+                .layer(retry)
+                .layer(limit)
+                .layer(clock_layer)
+                .layer(sign(audit))
+                .service(transport),
+        ),
+        _ => BoxCloneService::new(Preset::new(binance, credentials).clock(shared).service(transport)),
+    }
+}
+
+/// `KEYWARD_PRESET_PROFILE=<layers>:<orders>`: see the module docs.
+fn profile(layers: u32, orders: u64) {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let sink = CountingSink::default();
+    let subscriber =
+        tracing_subscriber::registry().with(tracing_subscriber::fmt::layer().json().with_writer(sink.clone()));
+    let _guard = tracing::subscriber::set_default(subscriber);
+    let clock = VirtualClock::now();
+    let inner_clock = clock.clone();
+    let transport = service_fn(move |request: http::Request<Bytes>| {
+        let now = inner_clock.unix_millis();
+        async move {
+            let body = if request.uri().path() == "/api/v3/time" {
+                Bytes::from(format!(r#"{{"serverTime":{now}}}"#))
+            } else {
+                Bytes::from_static(b"{}")
+            };
+            Ok::<_, keyward::Error>(http::Response::new(body))
+        }
+    });
+    let credentials = Arc::new(Credentials::new(
+        "test-only-key-0123456789abcdef",
+        "test-only-secret-0123456789abcdef0123456789",
+    ));
+    let stack = partial_stack(layers, &clock, credentials, transport);
+    runtime.block_on(async {
+        for _ in 0..orders {
+            clock.advance(Duration::from_secs(1));
+            let mut service = stack.clone();
+            let response = service.ready().await.unwrap().call(order()).await.unwrap();
+            std::hint::black_box(response);
+        }
+    });
+    assert!(orders == 0 || layers < 2 || sink.bytes() > 0, "no audit event written");
+}
+
 criterion_group!(benches, bench_preset);
-criterion_main!(benches);
+
+fn main() {
+    if let Ok(request) = std::env::var("KEYWARD_PRESET_PROFILE") {
+        let (layers, orders) = request
+            .split_once(':')
+            .unwrap_or_else(|| panic!("KEYWARD_PRESET_PROFILE=<layers>:<orders>"));
+        profile(layers.parse().unwrap(), orders.parse().unwrap());
+        return;
+    }
+    benches();
+    Criterion::default().configure_from_args().final_summary();
+}

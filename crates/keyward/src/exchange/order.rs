@@ -59,11 +59,16 @@ impl OrderPlacement {
 /// and the prefix (`kw`) lets operators recognise keyward's orders. Each integration's
 /// `orders.rs` picks the lengths that fit its exchange's documented format.
 pub(crate) fn alphanumeric_client_order_id(prefix: &str, random_chars: usize) -> String {
-    use rand::Rng;
-    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
-    let mut rng = rand::thread_rng();
+    use rand::{Rng, distributions::Alphanumeric};
     let mut id = String::with_capacity(prefix.len() + random_chars);
     id.push_str(prefix);
-    id.extend((0..random_chars).map(|_| char::from(ALPHABET[rng.gen_range(0..ALPHABET.len())])));
+    // `Alphanumeric` is this alphabet, uniform, at one cheap draw per character (six bits with
+    // rejection), where `gen_range` per character cost more than the rest of the id's handling.
+    id.extend(
+        rand::thread_rng()
+            .sample_iter(Alphanumeric)
+            .take(random_chars)
+            .map(char::from),
+    );
     id
 }

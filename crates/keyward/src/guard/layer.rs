@@ -1,6 +1,6 @@
 //! The guard as a tower layer.
 
-use super::GuardPolicy;
+use super::{GuardPolicy, policy::CompiledPolicy};
 use crate::{Error, exchange::Exchange, future::ResponseFuture};
 use bytes::Bytes;
 use std::{
@@ -18,6 +18,8 @@ use tower_service::Service;
 pub struct GuardLayer {
     exchange: &'static dyn Exchange,
     policy: Arc<GuardPolicy>,
+    /// The policy's rules split into segments once, not on every request.
+    compiled: Arc<CompiledPolicy>,
 }
 
 impl GuardLayer {
@@ -30,6 +32,7 @@ impl GuardLayer {
     pub fn with_policy(exchange: &'static dyn Exchange, policy: GuardPolicy) -> Self {
         Self {
             exchange,
+            compiled: Arc::new(CompiledPolicy::new(&policy, exchange)),
             policy: Arc::new(policy),
         }
     }
@@ -85,11 +88,7 @@ where
 
     fn call(&mut self, request: http::Request<Bytes>) -> Self::Future {
         let exchange = self.layer.exchange;
-        match self
-            .layer
-            .policy
-            .check(exchange, request.method(), request.uri().path())
-        {
+        match self.layer.compiled.check(request.method(), request.uri().path()) {
             Ok(()) => ResponseFuture::inner(self.inner.call(request)),
             Err(denied) => {
                 tracing::event!(

@@ -37,6 +37,20 @@ pub struct BudgetState {
     updated_at: u64,
 }
 
+/// Where a request sent at one moment falls among a window budget's windows (all zero for a
+/// decaying counter).
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Touched {
+    /// The window's length, ms.
+    length: u64,
+    /// How far the client's view of the exchange's clock may be off, ms.
+    margin: u64,
+    /// The start of the earlier window it may be counted in.
+    start: u64,
+    /// Whether it may be counted in the next window too.
+    spans_next: bool,
+}
+
 /// A window's length in ms, and how far the client's view of the exchange's clock may be off.
 fn window(length: Duration) -> (u64, u64) {
     let length = u64::try_from(length.as_millis()).unwrap_or(u64::MAX).max(1);
@@ -52,11 +66,12 @@ fn touched(length: u64, margin: u64, now: u64) -> (u64, bool) {
 
 impl BudgetState {
     /// Brings the state to `now`: windows that are certainly over are dropped, a counter decays.
-    fn roll(&mut self, refill: Refill, now: u64) {
+    /// Returns, for a window budget, the windows a request sent at `now` may be counted in.
+    fn roll(&mut self, refill: Refill, now: u64) -> Touched {
         match refill {
             Refill::Window(length) => {
                 let (length, margin) = window(length);
-                let (start, _) = touched(length, margin, now);
+                let (start, spans_next) = touched(length, margin, now);
                 if start == self.window_start.saturating_add(length) {
                     self.window_start = start;
                     self.used = std::mem::take(&mut self.next_used);
@@ -65,33 +80,57 @@ impl BudgetState {
                     self.used = 0.0;
                     self.next_used = 0.0;
                 }
+                Touched {
+                    length,
+                    margin,
+                    start,
+                    spans_next,
+                }
             }
             Refill::Decay { units_per_second } => {
                 let elapsed = now.saturating_sub(self.updated_at) as f64 / 1000.0;
                 self.used = (self.used - elapsed * units_per_second).max(0.0);
                 self.updated_at = now.max(self.updated_at);
+                Touched::default()
             }
         }
     }
 
     /// How long until `cost` more units fit under `limit`, or zero if they fit now.
     pub fn wait_for(&mut self, refill: Refill, limit: u64, cost: u64, now: u64) -> Duration {
-        self.roll(refill, now);
+        match self.check(refill, limit, cost, now) {
+            Ok(_) => Duration::ZERO,
+            Err(wait) => wait,
+        }
+    }
+
+    /// [`wait_for`](Self::wait_for), keeping what [`commit`](Self::commit) needs to spend the
+    /// units at the same moment: the window arithmetic (a division) is done once per draw.
+    pub(crate) fn check(&mut self, refill: Refill, limit: u64, cost: u64, now: u64) -> Result<Touched, Duration> {
+        let touched = self.roll(refill, now);
         let (cost, limit) = (cost as f64, limit as f64);
         if cost == 0.0 {
-            return Duration::ZERO;
+            return Ok(touched);
         }
-        match refill {
-            Refill::Window(length) => {
-                let (length, margin) = window(length);
-                let (start, spans_next) = touched(length, margin, now);
+        let wait = match refill {
+            Refill::Window(_) => {
+                let Touched {
+                    length,
+                    margin,
+                    start,
+                    spans_next,
+                } = touched;
                 if self.used + cost > limit {
                     // Until this window is certainly over.
-                    return Duration::from_millis((start + length + margin).saturating_sub(now).max(1));
+                    return Err(Duration::from_millis(
+                        (start + length + margin).saturating_sub(now).max(1),
+                    ));
                 }
                 if spans_next && self.next_used + cost > limit {
                     // The next window is already full: until it is certainly over too.
-                    return Duration::from_millis((start + 2 * length + margin).saturating_sub(now).max(1));
+                    return Err(Duration::from_millis(
+                        (start + 2 * length + margin).saturating_sub(now).max(1),
+                    ));
                 }
                 Duration::ZERO
             }
@@ -104,18 +143,27 @@ impl BudgetState {
                 Duration::from_secs_f64(excess / units_per_second * 1.02) + Duration::from_millis(10)
             }
             Refill::Decay { .. } => Duration::MAX,
+        };
+        match wait.is_zero() {
+            true => Ok(touched),
+            false => Err(wait),
+        }
+    }
+
+    /// Spends `cost` units in the windows `touched` (from [`check`](Self::check) at the same
+    /// moment) says the exchange may count them in.
+    pub(crate) fn commit(&mut self, cost: u64, touched: Touched) {
+        self.used += cost as f64;
+        if touched.spans_next {
+            self.next_used += cost as f64;
         }
     }
 
     /// Spends `cost` units if they fit, or says how long to wait.
     pub fn try_spend(&mut self, refill: Refill, limit: u64, cost: u64, now: u64) -> Result<(), Duration> {
-        let wait = self.wait_for(refill, limit, cost, now);
-        if wait.is_zero() {
-            self.spend(refill, cost, now);
-            Ok(())
-        } else {
-            Err(wait)
-        }
+        let touched = self.check(refill, limit, cost, now)?;
+        self.commit(cost, touched);
+        Ok(())
     }
 
     /// Spends `cost` units at `now`, in every window the exchange may count them in (after

@@ -170,14 +170,9 @@ impl RateLimiter {
         self.budget(index).map(|(_, limit)| limit)
     }
 
-    fn live(&self, index: usize) -> Option<(u64, Duration)> {
-        self.inner
-            .live
-            .read()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .get(index)
-            .copied()
-            .flatten()
+    /// The live limits loaded so far, budget by budget: copied out in one short read.
+    fn live(&self) -> [Option<(u64, Duration)>; MAX_BUDGETS] {
+        *self.inner.live.read().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// Exchange time, in Unix ms.
@@ -196,9 +191,14 @@ impl RateLimiter {
     /// Budget `index` as in force now: the live limit and window when loaded, else the
     /// documented ones.
     fn budget(&self, index: usize) -> Option<(BudgetSpec, u64)> {
+        self.budget_with(index, &self.live())
+    }
+
+    /// [`budget`](Self::budget) with the live limits already read.
+    fn budget_with(&self, index: usize, live: &[Option<(u64, Duration)>; MAX_BUDGETS]) -> Option<(BudgetSpec, u64)> {
         let mut budget = *self.inner.spec.budgets.get(index)?;
         let mut limit = budget.limit;
-        if let Some((live_limit, window)) = self.live(index) {
+        if let Some((live_limit, window)) = live.get(index).copied().flatten() {
             limit = live_limit;
             if let Refill::Window(_) = budget.refill {
                 budget.refill = Refill::Window(window);
@@ -214,11 +214,12 @@ impl RateLimiter {
             request.uri().path(),
             request.uri().query().unwrap_or(""),
         );
+        let live = self.live();
         (0..spec.budgets.len())
             .zip(cost.units())
             .filter(|(_, units)| **units > 0)
             .filter_map(|(index, units)| {
-                let (budget, limit) = self.budget(index)?;
+                let (budget, limit) = self.budget_with(index, &live)?;
                 Some(Draw {
                     key: BudgetKey {
                         budget: index,
@@ -302,13 +303,14 @@ impl RateLimiter {
                     self.inner.counters.rate_limited.fetch_add(1, Ordering::Relaxed);
                     self.inner
                         .store
-                        .hold_until(now + millis(retry_after.unwrap_or(DEFAULT_HOLD)));
+                        .hold_until(now.saturating_add(millis(retry_after.unwrap_or(DEFAULT_HOLD))));
                 }
                 ExchangeErrorKind::Banned { retry_after } => {
                     self.inner.counters.bans.fetch_add(1, Ordering::Relaxed);
                     self.inner
                         .store
-                        .ban_until(now + millis(retry_after.unwrap_or(DEFAULT_BAN)));
+                        // Saturating: a `Retry-After` of centuries must not wrap round to no ban.
+                        .ban_until(now.saturating_add(millis(retry_after.unwrap_or(DEFAULT_BAN))));
                 }
                 _ => {}
             },

@@ -27,11 +27,10 @@ pub(crate) fn ensure_client_order_id(request: &mut http::Request<Bytes>, placeme
         return Some(given).filter(|id| !id.is_empty());
     }
     let id = (placement.new_client_order_id)();
-    let pair = format!(
-        "{}={}",
-        utf8_percent_encode(field, FORM_ENCODED),
-        utf8_percent_encode(&id, FORM_ENCODED)
-    );
+    let mut pair = String::with_capacity(3 * (field.len() + id.len()) + 1);
+    pair.extend(utf8_percent_encode(field, FORM_ENCODED));
+    pair.push('=');
+    pair.extend(utf8_percent_encode(&id, FORM_ENCODED));
     let in_body = match placement.location {
         ParamLocation::Form => true,
         ParamLocation::QueryOrForm => !request.body().is_empty(),
@@ -93,8 +92,18 @@ fn form_value(encoded: &[u8], field: &str) -> Option<String> {
             Some(equals) => (&pair[..equals], &pair[equals + 1..]),
             None => (pair, &[][..]),
         };
-        (form_decode(name) == field).then(|| form_decode(value))
+        form_name_is(name, field).then(|| form_decode(value))
     })
+}
+
+/// Whether the encoded `name` decodes to `field`, decoding only names that need it: this runs
+/// for every parameter of every order placement.
+fn form_name_is(name: &[u8], field: &str) -> bool {
+    match name.iter().any(|byte| matches!(byte, b'%' | b'+')) {
+        true => form_decode(name) == field,
+        // Decoding would only replace invalid UTF-8, which cannot equal a `&str` anyway.
+        false => name == field.as_bytes(),
+    }
 }
 
 fn query_value(uri: &http::Uri, field: &str) -> Option<String> {
@@ -110,7 +119,8 @@ fn form_decode(encoded: &[u8]) -> String {
 }
 
 fn appended(encoded: &[u8], pair: &str) -> Vec<u8> {
-    let mut text = encoded.to_vec();
+    let mut text = Vec::with_capacity(encoded.len() + 1 + pair.len());
+    text.extend_from_slice(encoded);
     if !text.is_empty() && !text.ends_with(b"&") {
         text.push(b'&');
     }
@@ -119,10 +129,18 @@ fn appended(encoded: &[u8], pair: &str) -> Vec<u8> {
 }
 
 fn with_query_pair(uri: &http::Uri, pair: &str) -> Option<http::Uri> {
-    let query = appended(uri.query().unwrap_or("").as_bytes(), pair);
-    let path_and_query = format!("{}?{}", uri.path(), String::from_utf8_lossy(&query));
+    let (path, query) = (uri.path(), uri.query().unwrap_or(""));
+    // Built once, in one buffer, and handed over without a copy: the URI is parsed only once.
+    let mut path_and_query = String::with_capacity(path.len() + query.len() + pair.len() + 2);
+    path_and_query.push_str(path);
+    path_and_query.push('?');
+    path_and_query.push_str(query);
+    if !query.is_empty() && !query.ends_with('&') {
+        path_and_query.push('&');
+    }
+    path_and_query.push_str(pair);
     let mut parts = uri.clone().into_parts();
-    parts.path_and_query = Some(path_and_query.parse().ok()?);
+    parts.path_and_query = Some(http::uri::PathAndQuery::try_from(path_and_query).ok()?);
     http::Uri::from_parts(parts).ok()
 }
 

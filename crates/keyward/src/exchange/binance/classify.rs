@@ -17,6 +17,11 @@ use std::time::Duration;
 pub(crate) fn classify(status: StatusCode, headers: &HeaderMap, body: &[u8]) -> Option<ExchangeError> {
     let json = serde_json::from_slice::<Value>(body).ok();
     let code = json.as_ref().and_then(|v| v.get("code")).and_then(Value::as_i64);
+    // A few /sapi endpoints answer 200 with an error code; successes never carry a negative one.
+    // Decided before anything else is built: this runs on every successful response.
+    if status.is_success() && code.is_none_or(|code| code >= 0) {
+        return None;
+    }
     let message = json
         .as_ref()
         .and_then(|v| v.get("msg"))
@@ -26,7 +31,6 @@ pub(crate) fn classify(status: StatusCode, headers: &HeaderMap, body: &[u8]) -> 
     let retry_after = retry_after(headers);
 
     if status.is_success() {
-        // A few /sapi endpoints answer 200 with an error code; successes never carry a negative one.
         let code = code.filter(|code| *code < 0)?;
         return Some(ExchangeError::new(
             kind_for_code(code, &message, retry_after),
