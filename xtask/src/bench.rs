@@ -6,6 +6,11 @@
 //!
 //! `--quick` measures each benchmark for a fraction of a second: a smoke run for CI, so that the
 //! benchmarks keep compiling and running; its ratios are rough.
+//!
+//! Two rows are not criterion's: `keyward call --repeat` against a plain reqwest loop, and its
+//! peak memory at two repeat counts; [`loopback`] runs them against the embedded exchange.
+
+mod loopback;
 
 use std::{
     fs,
@@ -118,6 +123,13 @@ fn rows() -> Vec<Row> {
             Target::ThroughputAtLeast(0.5),
         ),
         (
+            "  (tripwire over a BufWriter, one write per 8 KiB)",
+            "tripwire-buffered",
+            "keyward",
+            "plain",
+            Target::Informative,
+        ),
+        (
             "  (whole JSON layer, with vs without tripwire)",
             "tripwire-json-layer",
             "keyward",
@@ -161,6 +173,7 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
     cargo_args.extend_from_slice(timing);
     crate::cmd("cargo", &cargo_args, &[])?;
 
+    let loopback = loopback::run(quick);
     let criterion = criterion_dir();
     println!();
     println!("machine: {}", machine());
@@ -187,6 +200,10 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
             nanos(baseline)
         );
     }
+    match loopback {
+        Ok(measured) => print_loopback_rows(&measured),
+        Err(err) => problems.push(format!("loopback measurements: {err}")),
+    }
     if problems.is_empty() {
         Ok(())
     } else {
@@ -195,6 +212,47 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
             problems.join("\n  ")
         ))
     }
+}
+
+/// `keyward call --repeat` beside the plain reqwest loop, in requests per second, and its peak
+/// memory at the larger repeat count beside the smaller.
+fn print_loopback_rows(measured: &loopback::Measured) {
+    // Time per request, so that the throughput target reads as for the criterion rows.
+    let (ratio, target, pass) = judge(
+        Target::ThroughputAtLeast(CALL_THROUGHPUT_TARGET),
+        1.0 / measured.keyward_per_s,
+        1.0 / measured.reqwest_per_s,
+    );
+    println!(
+        "| `keyward call` vs plain reqwest loop (requests/s, 8 in flight) | {:.0} req/s | {:.0} req/s | {ratio} | {target} | {pass} |",
+        measured.keyward_per_s, measured.reqwest_per_s
+    );
+    let (ratio, _, _) = judge(Target::Informative, measured.keyward_cpu_us, measured.reqwest_cpu_us);
+    println!(
+        "|   (CPU time per request, whole process) | {:.1} µs | {:.1} µs | {ratio} | - | info |",
+        measured.keyward_cpu_us, measured.reqwest_cpu_us
+    );
+    let [(small, small_kib), (large, large_kib)] = measured.memory;
+    let (ratio, target, pass) = judge(
+        Target::TimeAtMost(MEMORY_GROWTH_TARGET),
+        large_kib as f64,
+        small_kib as f64,
+    );
+    println!(
+        "| `keyward call` peak RSS, --repeat {large} vs {small} | {} | {} | {ratio} | {target} | {pass} |",
+        mebibytes(large_kib),
+        mebibytes(small_kib)
+    );
+}
+
+/// The share of a plain reqwest loop's requests per second that `keyward call` must reach.
+const CALL_THROUGHPUT_TARGET: f64 = 0.8;
+
+/// How much more memory ten times the requests may take: "memory must stay flat".
+const MEMORY_GROWTH_TARGET: f64 = 1.2;
+
+fn mebibytes(kib: u64) -> String {
+    format!("{:.1} MiB", kib as f64 / 1024.0)
 }
 
 fn judge(target: Target, keyward: f64, baseline: f64) -> (String, String, &'static str) {
@@ -239,11 +297,15 @@ fn nanos(ns: f64) -> String {
     }
 }
 
-fn criterion_dir() -> PathBuf {
+/// Where cargo builds: `CARGO_TARGET_DIR`, else the workspace's `target/`.
+fn target_dir() -> PathBuf {
     std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| crate::root().join("target"))
-        .join("criterion")
+}
+
+fn criterion_dir() -> PathBuf {
+    target_dir().join("criterion")
 }
 
 /// The median point estimate of one benchmark, in ns, from criterion's `new/estimates.json`;

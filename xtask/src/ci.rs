@@ -26,6 +26,9 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
     // Every benchmark once, in test mode (criterion's `--test`), so that none rots between
     // `cargo xtask bench` runs; the measurements themselves are `cargo xtask bench`'s.
     cmd("cargo", &["test", "-p", "keyward-benches", "--benches"], &[])?;
+    // `cargo xtask bench --quick`: also runs `keyward call --repeat` against the embedded
+    // exchange beside its reqwest baseline, which no test covers.
+    crate::bench::run(&["--quick".to_owned()])?;
     cmd(
         "cargo",
         &["doc", "--workspace", "--no-deps", "--all-features"],

@@ -12,8 +12,11 @@ use std::{
     io::{IsTerminal, Write},
     path::PathBuf,
     process::ExitCode,
-    sync::Arc,
-    time::Duration,
+    sync::{
+        Arc,
+        atomic::{AtomicU64, Ordering},
+    },
+    time::{Duration, Instant},
 };
 use tower::ServiceExt;
 
@@ -39,7 +42,8 @@ pub(crate) struct Call {
     /// The request body, exactly as it will be sent.
     #[arg(long, value_name = "STRING")]
     body: Option<String>,
-    /// Send the request N times, then print a JSON summary line.
+    /// Send the request N times, then print a JSON summary line: requests sent, ok and failed
+    /// (by kind), retries, time waited for rate limits, and the whole run's time (elapsed_ms).
     #[arg(long, value_name = "N")]
     repeat: Option<u64>,
     /// How many requests are in flight at once with --repeat.
@@ -161,7 +165,9 @@ impl Call {
                     }
                 },
                 Some(count) => {
+                    let started = Instant::now();
                     let summary = repeat(client, request, count, self.concurrency).await;
+                    let elapsed = started.elapsed();
                     let stats = preset.stats();
                     let line = json!({
                         "sent": summary.sent,
@@ -170,6 +176,7 @@ impl Call {
                         "errors": summary.errors,
                         "retries": stats.retries,
                         "waited_ms": u64::try_from(stats.waited.as_millis()).unwrap_or(u64::MAX),
+                        "elapsed_ms": elapsed_ms(elapsed),
                     });
                     let _ = writeln!(std::io::stdout(), "{line}");
                     if summary.failed == 0 {
@@ -181,6 +188,11 @@ impl Call {
             }
         })
     }
+}
+
+/// Milliseconds to the microsecond: a short run's rate would be coarse in whole milliseconds.
+fn elapsed_ms(elapsed: Duration) -> f64 {
+    (elapsed.as_micros() as f64) / 1_000.0
 }
 
 /// Prints a response body, which must be JSON: an exchange API answers in JSON, so anything
@@ -206,55 +218,151 @@ where
     S::Future: Send,
 {
     let progress = (std::io::stderr().is_terminal() && count > 1).then(|| indicatif::ProgressBar::new(count));
-    let permits = Arc::new(tokio::sync::Semaphore::new(concurrency));
-    let mut tasks = tokio::task::JoinSet::new();
-    let mut summary = Summary::default();
-    for _ in 0..count {
-        let Ok(permit) = Arc::clone(&permits).acquire_owned().await else {
-            break;
-        };
-        let client = client.clone();
-        let request = request.clone();
-        tasks.spawn(async move {
-            let outcome = client.oneshot(request).await;
-            drop(permit);
-            outcome.map(|response| serde_json::from_slice::<serde_json::Value>(response.body()).is_ok())
+    // `concurrency` workers that each send one request after the other, rather than one task
+    // per request: no spawn, semaphore permit or join per request, and nothing that grows
+    // with `count`.
+    let claimed = Arc::new(AtomicU64::new(0));
+    let mut workers = tokio::task::JoinSet::new();
+    for _ in 0..u64::try_from(concurrency).unwrap_or(u64::MAX).min(count) {
+        let (client, request, claimed, progress) =
+            (client.clone(), request.clone(), Arc::clone(&claimed), progress.clone());
+        workers.spawn(async move {
+            let mut summary = Summary::default();
+            while claimed.fetch_add(1, Ordering::Relaxed) < count {
+                summary.sent += 1;
+                let outcome = client.clone().oneshot(request.clone()).await;
+                tally(&mut summary, outcome.map(|response| is_json(response.body())));
+                if let Some(progress) = &progress {
+                    progress.inc(1);
+                }
+            }
+            summary
         });
-        summary.sent += 1;
-        while let Some(done) = tasks.try_join_next() {
-            tally(&mut summary, done, progress.as_ref());
+    }
+    let mut summary = Summary::default();
+    while let Some(done) = workers.join_next().await {
+        if let Ok(part) = done {
+            summary.add(part);
         }
     }
-    while let Some(done) = tasks.join_next().await {
-        tally(&mut summary, done, progress.as_ref());
-    }
+    // A worker that panicked took its tally with it: what it sent counts as failed.
+    summary.count_lost(claimed.load(Ordering::Relaxed).min(count));
     if let Some(progress) = progress {
         progress.finish_and_clear();
     }
     summary
 }
 
-fn tally(
-    summary: &mut Summary,
-    done: Result<Result<bool, Error>, tokio::task::JoinError>,
-    progress: Option<&indicatif::ProgressBar>,
-) {
-    match done {
-        Ok(Ok(true)) => summary.ok += 1,
-        Ok(Ok(false)) => {
-            summary.failed += 1;
-            *summary.errors.entry("not_json").or_default() += 1;
-        }
-        Ok(Err(err)) => {
-            summary.failed += 1;
-            *summary.errors.entry(err.kind()).or_default() += 1;
-        }
-        Err(_) => {
-            summary.failed += 1;
-            *summary.errors.entry("panic").or_default() += 1;
+/// Whether `body` is one JSON value, checked without building it.
+fn is_json(body: &[u8]) -> bool {
+    serde_json::from_slice::<serde::de::IgnoredAny>(body).is_ok()
+}
+
+fn tally(summary: &mut Summary, outcome: Result<bool, Error>) {
+    match outcome {
+        Ok(true) => summary.ok += 1,
+        Ok(false) => summary.fail("not_json", 1),
+        Err(err) => summary.fail(err.kind(), 1),
+    }
+}
+
+impl Summary {
+    fn fail(&mut self, kind: &'static str, count: u64) {
+        self.failed += count;
+        *self.errors.entry(kind).or_default() += count;
+    }
+
+    /// Adds one worker's tally.
+    fn add(&mut self, part: Summary) {
+        self.sent += part.sent;
+        self.ok += part.ok;
+        self.failed += part.failed;
+        for (kind, count) in part.errors {
+            *self.errors.entry(kind).or_default() += count;
         }
     }
-    if let Some(progress) = progress {
-        progress.inc(1);
+
+    /// Counts the requests that were claimed but are in no worker's tally as sent and failed.
+    fn count_lost(&mut self, claimed: u64) {
+        let lost = claimed.saturating_sub(self.sent);
+        if lost > 0 {
+            self.sent += lost;
+            self.fail("panic", lost);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::AtomicUsize;
+
+    /// A service that answers after yielding, JSON for most requests and HTML for every tenth,
+    /// and records how many requests were in flight at most.
+    fn counting_service(
+        calls: Arc<AtomicU64>,
+        in_flight: Arc<AtomicUsize>,
+        most_in_flight: Arc<AtomicUsize>,
+    ) -> impl tower::Service<
+        http::Request<Bytes>,
+        Response = http::Response<Bytes>,
+        Error = Error,
+        Future = impl Future<Output = Result<http::Response<Bytes>, Error>> + Send,
+    > + Clone
+    + Send
+    + 'static {
+        tower::service_fn(move |_request: http::Request<Bytes>| {
+            let (calls, in_flight, most_in_flight) =
+                (Arc::clone(&calls), Arc::clone(&in_flight), Arc::clone(&most_in_flight));
+            async move {
+                let call = calls.fetch_add(1, Ordering::SeqCst);
+                let now = in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+                most_in_flight.fetch_max(now, Ordering::SeqCst);
+                for _ in 0..3 {
+                    tokio::task::yield_now().await;
+                }
+                in_flight.fetch_sub(1, Ordering::SeqCst);
+                let body = if call % 10 == 9 {
+                    "<html>busy</html>"
+                } else {
+                    r#"{"balances":[]}"#
+                };
+                Ok::<_, Error>(http::Response::new(Bytes::from(body)))
+            }
+        })
+    }
+
+    #[tokio::test]
+    async fn repeat_sends_exactly_n_with_c_in_flight_and_tallies_each() {
+        let calls = Arc::new(AtomicU64::new(0));
+        let most = Arc::new(AtomicUsize::new(0));
+        let service = counting_service(Arc::clone(&calls), Arc::default(), Arc::clone(&most));
+        let summary = repeat(service, http::Request::new(Bytes::new()), 200, 8).await;
+        assert_eq!(calls.load(Ordering::SeqCst), 200);
+        assert_eq!((summary.sent, summary.ok, summary.failed), (200, 180, 20));
+        assert_eq!(summary.errors.get("not_json"), Some(&20));
+        assert_eq!(most.load(Ordering::SeqCst), 8, "requests in flight at most");
+    }
+
+    #[tokio::test]
+    async fn fewer_requests_than_workers_are_each_sent_once() {
+        let calls = Arc::new(AtomicU64::new(0));
+        let service = counting_service(Arc::clone(&calls), Arc::default(), Arc::default());
+        let summary = repeat(service, http::Request::new(Bytes::new()), 3, 8).await;
+        assert_eq!((calls.load(Ordering::SeqCst), summary.sent, summary.ok), (3, 3, 3));
+    }
+
+    #[test]
+    fn requests_lost_with_a_panicked_worker_count_as_failed() {
+        let mut summary = Summary {
+            sent: 7,
+            ok: 7,
+            ..Summary::default()
+        };
+        summary.count_lost(10);
+        assert_eq!((summary.sent, summary.ok, summary.failed), (10, 7, 3));
+        assert_eq!(summary.errors.get("panic"), Some(&3));
+        summary.count_lost(10);
+        assert_eq!(summary.sent, 10, "nothing more is lost");
     }
 }

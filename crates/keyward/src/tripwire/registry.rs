@@ -29,11 +29,15 @@ const FORM_URLENCODED_RESERVED: &AsciiSet = &NON_ALPHANUMERIC.remove(b'*').remov
 /// - raw bytes;
 /// - lower- and upper-case hex;
 /// - standard and URL-safe base64, padded and unpadded;
+/// - standard and URL-safe base64 of a longer text that contains the secret at any of the three
+///   alignments of a 3-byte group (for example `key:secret` in a `Basic` credential), for secrets
+///   of 8 bytes or more: the characters that only the secret determines are replaced, and the
+///   one or two characters at each end that also encode the neighbouring bytes stay;
 /// - percent-encoded, as RFC 3986 encoders, `application/x-www-form-urlencoded` encoders and
 ///   encode-everything encoders write it.
 ///
-/// A secret encoded together with other bytes (for example base64 of `key:secret`) is not a
-/// form of the secret and is not matched.
+/// Hex and percent-encoding map each byte on its own, so they are caught inside longer encoded
+/// text too. Other transformations (compression, encryption, a hash of the secret) are not.
 ///
 /// Empty secrets are ignored. Very short secrets (under 8 bytes) are matched too, because a
 /// short secret is still a secret, but they will also match ordinary text and redact it: that
@@ -57,7 +61,10 @@ const FORM_URLENCODED_RESERVED: &AsciiSet = &NON_ALPHANUMERIC.remove(b'*').remov
 pub struct Registry {
     /// Every registration, so that the automaton can be rebuilt; also serializes registrations.
     secrets: Mutex<Vec<Registered>>,
-    compiled: RwLock<Arc<Compiled>>,
+    /// Read for the length of one scan, which does no I/O; written only to swap in a new
+    /// automaton that was compiled outside the lock. Holding the read lock costs two uncontended
+    /// atomic operations; cloning an `Arc` out of it, as before, cost two more per event.
+    compiled: RwLock<Compiled>,
 }
 
 struct Registered {
@@ -101,7 +108,7 @@ impl Registry {
     pub fn new() -> Self {
         Self {
             secrets: Mutex::new(Vec::new()),
-            compiled: RwLock::new(Arc::new(Compiled::Empty)),
+            compiled: RwLock::new(Compiled::Empty),
         }
     }
 
@@ -143,7 +150,7 @@ impl Registry {
     /// Overlapping and adjacent matches are merged and replaced once, so no tail of one secret
     /// survives next to the replacement of another. Borrows `text` when nothing matched.
     pub fn scrub<'t>(&self, text: &'t [u8]) -> Cow<'t, [u8]> {
-        let compiled = Arc::clone(&self.compiled.read().unwrap_or_else(PoisonError::into_inner));
+        let compiled = self.compiled.read().unwrap_or_else(PoisonError::into_inner);
         let (automaton, replacements) = match &*compiled {
             Compiled::Empty => return Cow::Borrowed(text),
             Compiled::Unavailable => return Cow::Owned(UNAVAILABLE.as_bytes().to_vec()),
@@ -227,7 +234,12 @@ impl Registry {
             }),
         }
         let compiled = compile(&secrets);
-        *self.compiled.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(compiled);
+        let previous = std::mem::replace(
+            &mut *self.compiled.write().unwrap_or_else(PoisonError::into_inner),
+            compiled,
+        );
+        // Freed after the lock is released, so that scans wait only for the swap.
+        drop(previous);
     }
 }
 
@@ -282,6 +294,13 @@ pub(crate) fn forms_of(secret: &[u8]) -> Vec<Zeroizing<Vec<u8>>> {
     for engine in [&STANDARD, &STANDARD_NO_PAD, &URL_SAFE, &URL_SAFE_NO_PAD] {
         add(Zeroizing::new(engine.encode(secret).into_bytes()));
     }
+    if secret.len() >= MIN_EMBEDDED_BASE64_SECRET {
+        for engine in [&STANDARD_NO_PAD, &URL_SAFE_NO_PAD] {
+            for offset in 0..3 {
+                add(embedded_base64(engine, secret, offset));
+            }
+        }
+    }
     for set in [RFC3986_RESERVED, NON_ALPHANUMERIC] {
         add(Zeroizing::new(
             percent_encoding::percent_encode(secret, set).to_string().into_bytes(),
@@ -289,6 +308,26 @@ pub(crate) fn forms_of(secret: &[u8]) -> Vec<Zeroizing<Vec<u8>>> {
     }
     add(Zeroizing::new(form_urlencode(secret)));
     forms
+}
+
+/// Secrets shorter than this are not looked for inside longer base64: the characters that only
+/// they determine would be too few (under 8) not to turn up in unrelated base64 text.
+const MIN_EMBEDDED_BASE64_SECRET: usize = 8;
+
+/// The characters of a base64 encoding that `secret` alone determines when it starts `offset`
+/// bytes (0, 1 or 2) into a 3-byte group of a longer encoded text, such as `key:secret` in a
+/// `Basic` credential or a secret inside an encoded JSON document.
+///
+/// Each character encodes 6 bits; the ones that also carry bits of the bytes before or after
+/// the secret depend on those bytes, so they are left out. At offset 0 with a length that is a
+/// multiple of 3 this is the plain unpadded encoding.
+fn embedded_base64(engine: &impl base64::Engine, secret: &[u8], offset: usize) -> Zeroizing<Vec<u8>> {
+    let mut shifted = Zeroizing::new(vec![0; offset]);
+    shifted.extend_from_slice(secret);
+    let encoded = Zeroizing::new(engine.encode(&*shifted).into_bytes());
+    let first = (offset * 8).div_ceil(6);
+    let end = ((offset + secret.len()) * 8 / 6).min(encoded.len());
+    Zeroizing::new(encoded.get(first..end).unwrap_or_default().to_vec())
 }
 
 fn form_urlencode(secret: &[u8]) -> Vec<u8> {
@@ -345,6 +384,57 @@ mod tests {
         let forms = forms_of(b"ab");
         assert!(forms.iter().any(|form| form.as_slice() == b"YWI="));
         assert!(forms.iter().any(|form| form.as_slice() == b"YWI"));
+    }
+
+    /// Base64 of `before`, the secret and `after` together, in both alphabets.
+    fn embedded(before: &[u8], secret: &[u8], after: &[u8]) -> [String; 2] {
+        let whole = [before, secret, after].concat();
+        [STANDARD.encode(&whole), URL_SAFE_NO_PAD.encode(&whole)]
+    }
+
+    #[test]
+    fn a_secret_inside_longer_base64_is_caught_at_every_alignment() {
+        // `>>?` and `~~~` encode to `+` and `/` in standard base64, `-` and `_` in URL-safe.
+        let secret: &[u8] = b"test-only>>?secret~~~embedded";
+        let registry = Registry::new();
+        registry.register(secret);
+        for before in [&b""[..], b"k", b"ke", b"key:", b"{\"api\":\"x\",\"secret\":\""] {
+            for after in [&b""[..], b"\"", b"\"}", b":end"] {
+                for text in embedded(before, secret, after) {
+                    let scrubbed = registry.scrub_str(&text);
+                    assert!(scrubbed.contains(REDACTED), "{text} at offset {}", before.len() % 3);
+                    // What is left is at most two characters of each neighbour's encoding.
+                    let kept = scrubbed.replace(REDACTED, "");
+                    let neighbours = embedded(before, b"", after)[0].trim_end_matches('=').len();
+                    assert!(kept.len() <= neighbours + 4, "{text} became {scrubbed}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn embedded_base64_keeps_only_the_characters_the_secret_determines() {
+        let secret = b"test-only-secret";
+        // Offset 0, 16 bytes: 21 characters hold only secret bits, the 22nd also the next byte.
+        let core = embedded_base64(&STANDARD_NO_PAD, secret, 0);
+        assert_eq!(core.as_slice(), &STANDARD_NO_PAD.encode(secret).as_bytes()[..21]);
+        // Offset 1: the first two characters also hold the byte before.
+        let core = embedded_base64(&STANDARD_NO_PAD, secret, 1);
+        let shifted = STANDARD_NO_PAD.encode([&b"\0"[..], secret].concat());
+        assert_eq!(core.as_slice(), &shifted.as_bytes()[2..22]);
+        // Offset 2, 16 bytes: 18 bytes end on a character boundary, so the tail is whole.
+        let core = embedded_base64(&STANDARD_NO_PAD, secret, 2);
+        let shifted = STANDARD_NO_PAD.encode([&b"\0\0"[..], secret].concat());
+        assert_eq!(core.as_slice(), &shifted.as_bytes()[3..]);
+    }
+
+    #[test]
+    fn short_secrets_are_not_looked_for_inside_longer_base64() {
+        // Raw (which every percent-encoding leaves alone), hex in both cases, padded and
+        // unpadded base64; nothing more for 7 bytes.
+        assert_eq!(forms_of(b"pin1234").len(), 5);
+        // From 8 bytes on, the embedded forms at the three offsets come in.
+        assert_eq!(forms_of(b"pin12345").len(), 5 + 3);
     }
 
     #[test]
