@@ -35,13 +35,18 @@ pub enum ExchangeErrorKind {
     InsufficientPermission,
     /// Any other error the exchange reported.
     Other,
+    /// A success status whose body is not the exchange's answer: an HTML page from a proxy or
+    /// CDN in front of the exchange, say, or a body without the envelope every answer of the
+    /// exchange carries. Whether the request took effect is unknown, so a state-changing
+    /// request is not sent again.
+    UnreadableAnswer,
 }
 
 impl ExchangeErrorKind {
     /// Whether the exchange demonstrably rejected the request before executing it, so that
     /// sending it again cannot duplicate its effect.
     pub fn not_executed(&self) -> bool {
-        !matches!(self, Self::Other)
+        !matches!(self, Self::Other | Self::UnreadableAnswer)
     }
 
     /// A short stable name for logs, audit records and summaries.
@@ -54,6 +59,7 @@ impl ExchangeErrorKind {
             Self::Banned { .. } => "banned",
             Self::InsufficientPermission => "insufficient_permission",
             Self::Other => "exchange_error",
+            Self::UnreadableAnswer => "unreadable_answer",
         }
     }
 }

@@ -4,6 +4,7 @@
 //! Error pages can be large HTML documents from a proxy, so what is kept of them is bounded here,
 //! once for every exchange.
 
+use super::{ExchangeError, ExchangeErrorKind};
 use http::{HeaderMap, StatusCode, header::AsHeaderName};
 use serde_json::Value;
 use std::time::Duration;
@@ -49,6 +50,32 @@ pub(crate) fn code_text(code: &Value) -> Option<String> {
         Value::Number(number) => Some(number.to_string()),
         _ => None,
     }
+}
+
+/// The error for a success status whose body is not the exchange's answer (see
+/// [`ExchangeErrorKind::UnreadableAnswer`]), quoting the start of the body.
+pub(crate) fn unreadable_answer(status: StatusCode, body: &[u8]) -> ExchangeError {
+    ExchangeError::new(
+        ExchangeErrorKind::UnreadableAnswer,
+        status.as_u16(),
+        None,
+        format!(
+            "HTTP {status} with a body that is not the exchange's answer (a proxy or CDN in front of it?): {}",
+            body_excerpt(status, body)
+        ),
+    )
+}
+
+/// Whether a body has content at all: an empty success body is an answer of its own (`204`).
+pub(crate) fn is_blank(body: &[u8]) -> bool {
+    body.iter().all(u8::is_ascii_whitespace)
+}
+
+/// For exchanges whose successful answers carry no envelope to check: the error when a success
+/// body has content that is not JSON, which no endpoint of theirs answers.
+pub(crate) fn unless_json(status: StatusCode, body: &[u8]) -> Option<ExchangeError> {
+    let unreadable = !is_blank(body) && serde_json::from_slice::<serde::de::IgnoredAny>(body).is_err();
+    unreadable.then(|| unreadable_answer(status, body))
 }
 
 #[cfg(test)]
@@ -98,5 +125,17 @@ mod tests {
         assert_eq!(code_text(&Value::from("50113")).as_deref(), Some("50113"));
         assert_eq!(code_text(&Value::from(-1022)).as_deref(), Some("-1022"));
         assert_eq!(code_text(&Value::Null), None);
+    }
+
+    #[test]
+    fn a_success_body_that_is_not_json_is_an_unreadable_answer() {
+        for body in [&b"<html><body>502 from the CDN</body></html>"[..], b"{\"truncated\": "] {
+            let error = unless_json(StatusCode::OK, body).unwrap();
+            assert_eq!(error.kind, ExchangeErrorKind::UnreadableAnswer);
+            assert_eq!(error.status, 200);
+        }
+        for body in [&b""[..], b" \n", b"{}", b"[]", br#"{"orderId":1}"#] {
+            assert!(unless_json(StatusCode::OK, body).is_none());
+        }
     }
 }

@@ -60,6 +60,12 @@ fn after_exchange_error(error: &ExchangeError, read: bool) -> Outcome {
         ExchangeErrorKind::TimestampOutsideWindow => Outcome::Retry {
             at_least: Duration::ZERO,
         },
+        // Something other than the exchange answered: a read is safe to repeat, a change may
+        // have taken effect.
+        ExchangeErrorKind::UnreadableAnswer if read => Outcome::Retry {
+            at_least: Duration::ZERO,
+        },
+        ExchangeErrorKind::UnreadableAnswer => Outcome::Ambiguous,
         // Not executed, but deterministic: the same key and request get the same answer, and
         // repeated authentication failures lock keys out (Kraken) or escalate bans.
         ExchangeErrorKind::Banned { .. }
@@ -118,6 +124,11 @@ mod tests {
             (exchange(ExchangeErrorKind::Other, 500), RETRY, Outcome::Ambiguous),
             (exchange(ExchangeErrorKind::Other, 400), Outcome::Fail, Outcome::Fail),
             (exchange(ExchangeErrorKind::Other, 200), Outcome::Fail, Outcome::Fail),
+            (
+                exchange(ExchangeErrorKind::UnreadableAnswer, 200),
+                RETRY,
+                Outcome::Ambiguous,
+            ),
             (
                 exchange(ExchangeErrorKind::Authentication, 401),
                 Outcome::Fail,

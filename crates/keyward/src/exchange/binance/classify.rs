@@ -8,7 +8,7 @@
 
 use crate::exchange::{
     ExchangeError, ExchangeErrorKind,
-    response::{message_excerpt, retry_after},
+    response::{self, message_excerpt, retry_after},
 };
 use http::{HeaderMap, StatusCode};
 use serde_json::Value;
@@ -20,7 +20,7 @@ pub(crate) fn classify(status: StatusCode, headers: &HeaderMap, body: &[u8]) -> 
     // A few /sapi endpoints answer 200 with an error code; successes never carry a negative one.
     // Decided before anything else is built: this runs on every successful response.
     if status.is_success() && code.is_none_or(|code| code >= 0) {
-        return None;
+        return (json.is_none() && !response::is_blank(body)).then(|| response::unreadable_answer(status, body));
     }
     let message = json
         .as_ref()

@@ -2,7 +2,7 @@
 
 use crate::exchange::{
     ExchangeError, ExchangeErrorKind,
-    response::{body_excerpt, message_excerpt, retry_after},
+    response::{self, body_excerpt, message_excerpt, retry_after},
 };
 use http::{HeaderMap, StatusCode};
 use serde_json::Value;
@@ -14,7 +14,7 @@ const OVERLOAD_RETRY_AFTER: Duration = Duration::from_millis(500);
 /// Classifies a BitMEX REST response, or `None` for a success.
 pub(super) fn classify(status: StatusCode, headers: &HeaderMap, body: &[u8]) -> Option<ExchangeError> {
     if status.is_success() {
-        return None;
+        return response::unless_json(status, body);
     }
     let parsed = serde_json::from_slice::<Value>(body).ok();
     let error = parsed.as_ref().and_then(|value| value.get("error"));

@@ -32,7 +32,10 @@ pub(crate) fn classify(status: StatusCode, headers: &HeaderMap, body: &[u8]) -> 
     let kind = match code {
         Some(0) if status.is_success() => return None,
         Some(code) if code != 0 => kind_for_code(code, retry_after),
-        _ if status.is_success() => return None,
+        // Every v5 answer carries `retCode`; a success without it came from something else.
+        None if status.is_success() => {
+            return (!response::is_blank(body)).then(|| response::unreadable_answer(status, body));
+        }
         _ => match status.as_u16() {
             401 => ExchangeErrorKind::Authentication,
             429 => ExchangeErrorKind::RateLimited { retry_after },
@@ -179,6 +182,13 @@ mod tests {
             r#"{"retCode":0,"retMsg":"OK","result":{"timeSecond":"1688639403"},"retExtInfo":{},"time":1688639403423}"#;
         assert!(classify_body(200, ok).is_none());
         assert!(classify_body(200, "").is_none());
+        // An HTML page or JSON without `retCode` is not Bybit's answer, whatever the status.
+        for body in ["<html>cdn</html>", r#"{"result":{}}"#] {
+            assert_eq!(
+                classify_body(200, body).unwrap().kind,
+                ExchangeErrorKind::UnreadableAnswer
+            );
+        }
     }
 
     #[test]

@@ -5,14 +5,14 @@
 
 use crate::exchange::{
     ExchangeError, ExchangeErrorKind,
-    response::{message_excerpt, retry_after},
+    response::{self, message_excerpt, retry_after},
 };
 use http::{HeaderMap, StatusCode};
 use serde_json::Value;
 
 pub(crate) fn classify(status: StatusCode, headers: &HeaderMap, body: &[u8]) -> Option<ExchangeError> {
     if status.is_success() {
-        return None;
+        return response::unless_json(status, body);
     }
     let retry_after = retry_after(headers);
     let message = serde_json::from_slice::<Value>(body)

@@ -2,7 +2,7 @@
 
 use crate::exchange::{
     ExchangeError, ExchangeErrorKind,
-    response::{body_excerpt, message_excerpt, retry_after},
+    response::{self, body_excerpt, message_excerpt, retry_after},
 };
 use http::{HeaderMap, StatusCode};
 use serde_json::Value;
@@ -10,7 +10,7 @@ use serde_json::Value;
 /// Classifies a Gate APIv4 response, or `None` for a success.
 pub(super) fn classify(status: StatusCode, headers: &HeaderMap, body: &[u8]) -> Option<ExchangeError> {
     if status.is_success() {
-        return None;
+        return response::unless_json(status, body);
     }
     let parsed = serde_json::from_slice::<Value>(body).ok();
     let field = |name: &str| parsed.as_ref()?.get(name)?.as_str().map(message_excerpt);

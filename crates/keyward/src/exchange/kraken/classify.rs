@@ -2,7 +2,7 @@
 
 use crate::exchange::{
     ExchangeError, ExchangeErrorKind,
-    response::{body_excerpt, message_excerpt, retry_after},
+    response::{self, body_excerpt, message_excerpt, retry_after},
 };
 use http::{HeaderMap, StatusCode};
 use serde_json::Value;
@@ -23,7 +23,9 @@ pub(super) fn classify(status: StatusCode, headers: &HeaderMap, body: &[u8]) -> 
                 .map(str::to_owned)
                 .collect()
         }
-        Err(_) if status.is_success() => return None,
+        Err(_) if status.is_success() => {
+            return (!response::is_blank(body)).then(|| response::unreadable_answer(status, body));
+        }
         Err(_) => return Some(other_http_error(status, headers, body)),
     };
     let Some(first) = errors.first() else {
@@ -163,7 +165,11 @@ mod tests {
         assert!(classified.message.contains("502"));
         let empty = classify(StatusCode::SERVICE_UNAVAILABLE, &HeaderMap::new(), b"").unwrap();
         assert_eq!(empty.message, "Service Unavailable");
-        assert!(classify(StatusCode::OK, &HeaderMap::new(), b"not json").is_none());
+        // A success status with a body that is not Kraken's: unknown whether it took effect.
+        let page = classify(StatusCode::OK, &HeaderMap::new(), b"<html>maintenance</html>").unwrap();
+        assert_eq!(page.kind, ExchangeErrorKind::UnreadableAnswer);
+        assert!(!page.kind.not_executed());
+        assert!(classify(StatusCode::OK, &HeaderMap::new(), b"").is_none());
         let limited = classify(StatusCode::TOO_MANY_REQUESTS, &HeaderMap::new(), b"slow down").unwrap();
         assert!(matches!(limited.kind, ExchangeErrorKind::RateLimited { .. }));
     }

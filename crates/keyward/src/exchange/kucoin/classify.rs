@@ -3,7 +3,7 @@
 
 use crate::exchange::{
     ExchangeError, ExchangeErrorKind,
-    response::{body_excerpt, code_text, header_number, message_excerpt},
+    response::{self, body_excerpt, code_text, header_number, message_excerpt},
 };
 use http::{HeaderMap, StatusCode, header::RETRY_AFTER};
 use serde_json::Value;
@@ -17,7 +17,8 @@ pub(super) fn classify(status: StatusCode, headers: &HeaderMap, body: &[u8]) -> 
     let code = parsed.as_ref().and_then(|value| code_text(value.get("code")?));
     let Some(code) = code else {
         if status.is_success() {
-            return None;
+            // Every KuCoin answer carries `code`; a success without it came from something else.
+            return (!response::is_blank(body)).then(|| response::unreadable_answer(status, body));
         }
         let kind = if status == StatusCode::TOO_MANY_REQUESTS {
             ExchangeErrorKind::RateLimited {

@@ -7,7 +7,7 @@
 
 use crate::exchange::{
     ExchangeError, ExchangeErrorKind,
-    response::{code_text, message_excerpt, retry_after},
+    response::{self, code_text, message_excerpt, retry_after},
 };
 use http::{HeaderMap, StatusCode};
 use serde_json::Value;
@@ -17,9 +17,11 @@ pub(crate) fn classify(status: StatusCode, headers: &HeaderMap, body: &[u8]) -> 
     let json = serde_json::from_slice::<Value>(body).ok();
     let code = json.as_ref().and_then(|v| v.get("code")).and_then(code_text);
     let retry_after = retry_after(headers);
+    let has_code = code.is_some();
     let Some(code) = code.filter(|code| code != "0") else {
         if status.is_success() {
-            return None;
+            // Every OKX answer carries `code`; a success without it came from something else.
+            return (!has_code && !response::is_blank(body)).then(|| response::unreadable_answer(status, body));
         }
         let kind = match status.as_u16() {
             429 => ExchangeErrorKind::RateLimited { retry_after },
@@ -162,6 +164,12 @@ mod tests {
     fn success_is_none() {
         assert!(classify_body(200, r#"{"code":"0","msg":"","data":[{"ts":"1597026383085"}]}"#).is_none());
         assert!(classify_body(200, "").is_none());
+        for body in ["<html>cdn</html>", r#"{"data":[]}"#] {
+            assert_eq!(
+                classify_body(200, body).unwrap().kind,
+                ExchangeErrorKind::UnreadableAnswer
+            );
+        }
     }
 
     #[test]
