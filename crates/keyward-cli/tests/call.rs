@@ -220,8 +220,10 @@ async fn bad_input_gets_a_clear_message_and_a_non_zero_exit() {
     );
 
     // A proxy's HTML error page instead of the exchange's JSON, for the call (not the clock
-    // probe that precedes it).
-    mock.inject_for("/api/v1/accounts", Fault::NotJson);
+    // probe that precedes it), on every attempt: a read is sent again after one such page.
+    for _attempt in 0..3 {
+        mock.inject_for("/api/v1/accounts", Fault::NotJson);
+    }
     let not_json = keyward(
         dir.path(),
         &fixture,
@@ -230,7 +232,7 @@ async fn bad_input_gets_a_clear_message_and_a_non_zero_exit() {
     .await;
     assert_ne!(not_json.status, 0);
     assert!(
-        not_json.stderr.contains("the response is not JSON"),
+        not_json.stderr.contains("not the exchange's answer"),
         "{}",
         not_json.stderr
     );

@@ -218,6 +218,9 @@ impl Shared {
         let round_trip = self.clock.monotonic().saturating_sub(sent_monotonic);
         let server_millis = match answer {
             Ok(response) => (server_time.parse)(response.body()),
+            // Something other than the exchange answered (an HTML page, say): most often a base
+            // URL that is not the exchange's API, which the hint below names.
+            Err(Error::Exchange(error)) if error.kind == ExchangeErrorKind::UnreadableAnswer => None,
             Err(error) => {
                 tracing::warn!(exchange = self.exchange.name(), %error, "the server-time request failed");
                 return Err(ClockSkew::unmeasurable(
