@@ -64,11 +64,36 @@ impl Command {
 }
 
 fn main() -> ExitCode {
-    // clap exits with 2 on usage errors, and 0 for --help and --version.
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) => return usage_error(error),
+    };
     // `call` installs its own subscriber, with the audit trail when asked for.
     if !matches!(cli.command, Command::Call(_)) {
         logging::init();
     }
     cli.command.run()
+}
+
+/// Reports a usage error as clap does (exit 2; exit 0 for `--help` and `--version`), except that
+/// a stray argument is never repeated.
+///
+/// clap quotes the argument it did not expect, and a stray argument is exactly what a secret
+/// pasted onto the command line by mistake looks like (`keyward sign binance GET URL <secret>`).
+/// It is already in the shell's history by then; keyward does not also print it to a terminal,
+/// a CI log or a screen share.
+fn usage_error(error: clap::Error) -> ExitCode {
+    use clap::{CommandFactory, error::ErrorKind};
+    use std::io::Write;
+    if !matches!(error.kind(), ErrorKind::UnknownArgument | ErrorKind::InvalidSubcommand) {
+        error.exit()
+    }
+    let usage = Cli::command().render_usage();
+    let _ = writeln!(
+        std::io::stderr(),
+        "error: unexpected argument (not repeated here, in case it is a secret: credentials are read from \
+         environment variables or a .env file, never from the command line)\n\n{usage}\n\nFor more information, \
+         try '--help'."
+    );
+    ExitCode::from(2)
 }

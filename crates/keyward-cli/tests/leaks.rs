@@ -544,6 +544,33 @@ async fn bad_flags() {
         assert_eq!(out.code(), 2, "{args:?}: {}", out.stderr_text());
         out.scan(&format!("keyward {}", args.join(" ")), &mut scan);
     }
+    // A secret pasted onto the command line by mistake, as a stray argument: clap would quote
+    // it back in its usage error; keyward does not.
+    let url = "https://www.okx.com/api/v5/account/balance";
+    for args in [
+        vec!["sign", "okx", "GET", url, fixture.secret.as_str()],
+        vec![
+            "call",
+            "okx",
+            "GET",
+            "/api/v5/account/balance",
+            "--base-url",
+            &base,
+            fixture.secret.as_str(),
+        ],
+    ] {
+        let out = run(&sandbox, keyward(&sandbox, &vars(&fixture), &args)).await;
+        assert_eq!(out.code(), 2, "{}", out.stderr_text());
+        assert!(
+            out.stderr_text().contains("unexpected argument (not repeated"),
+            "{}",
+            out.stderr_text()
+        );
+        out.scan(
+            &format!("keyward {} <stray secret>", args[..args.len() - 1].join(" ")),
+            &mut scan,
+        );
+    }
     finish("bad flags", &sandbox, scan);
 }
 
