@@ -109,6 +109,13 @@ fn rows() -> Vec<Row> {
             Target::Informative,
         ),
         (
+            "  (two threads contending, vs governor contended)",
+            "rate-limit-contended",
+            "keyward",
+            "governor",
+            Target::Informative,
+        ),
+        (
             "audit trail vs JSON file layer (records/s)",
             "trail",
             "keyward",
