@@ -23,11 +23,10 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
     )?;
     // Unit, integration, UI (trybuild) and doc tests of every crate.
     cmd("cargo", &["test", "--workspace", "--all-features"], &[])?;
-    // Every benchmark once, in test mode (criterion's `--test`), so that none rots between
-    // `cargo xtask bench` runs; the measurements themselves are `cargo xtask bench`'s.
-    cmd("cargo", &["test", "-p", "keyward-benches", "--benches"], &[])?;
-    // `cargo xtask bench --quick`: also runs `keyward call --repeat` against the embedded
-    // exchange beside its reqwest baseline, which no test covers.
+    // `cargo xtask bench --quick`: every benchmark for a fraction of a second, and `keyward call
+    // --repeat` against the embedded exchange beside its reqwest baseline, so that none rots
+    // between full `cargo xtask bench` runs. (It replaces running the benches in criterion's
+    // test mode, which built them a second time, in another profile, for no extra coverage.)
     crate::bench::run(&["--quick".to_owned()])?;
     cmd(
         "cargo",
