@@ -27,7 +27,7 @@ use keyward::{
         CredentialError, RotatingCredentials,
         sources::{Loaded, Provenance, SourceKind, load_fn},
     },
-    exchange::{self, Exchange, ParamLocation},
+    exchange::{self, Exchange, OrderPlacement, ParamLocation},
     transport::ReqwestTransport,
 };
 use keyward_mock::{Fault, FaultPlan, Rejection, RunningMock, Verdict};
@@ -782,6 +782,12 @@ pub fn order_request(exchange: &'static dyn Exchange, base: &str, client_order_i
         ("price", "1000"),
         (placement.client_order_id, client_order_id),
     ];
+    placement_request(base, &placement, &params)
+}
+
+/// A request to `placement`'s endpoint carrying `params` where the exchange takes them: a JSON
+/// object, a form body, or the query. Names and values are plain ASCII in the JSON case.
+pub fn placement_request(base: &str, placement: &OrderPlacement, params: &[(&str, &str)]) -> http::Request<Bytes> {
     let url = format!("{base}{}", placement.path);
     let form = params
         .iter()
@@ -791,7 +797,6 @@ pub fn order_request(exchange: &'static dyn Exchange, base: &str, client_order_i
     let builder = http::Request::builder().method(placement.method);
     let built = match placement.location {
         ParamLocation::Json => {
-            // Plain ASCII names and values: nothing to escape.
             let members: Vec<_> = params
                 .iter()
                 .map(|(name, value)| format!(r#""{name}":"{value}""#))

@@ -19,7 +19,7 @@ use keyward::{
     sign::{SignLayer, Signer},
     transport::ReqwestTransport,
 };
-use keyward_integration::Fixture;
+use keyward_integration::{Fixture, adversary::placement_request};
 use keyward_mock::{Fault, MockExchange, RunningMock, Verdict};
 use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
 use std::{
@@ -157,32 +157,7 @@ fn order_request(base_url: &str, placement: &OrderPlacement, client_order_id: Op
     if let Some(id) = client_order_id {
         params.push((placement.client_order_id, id));
     }
-    let form = params
-        .iter()
-        .map(|(name, value)| format!("{name}={}", utf8_percent_encode(value, NON_ALPHANUMERIC)))
-        .collect::<Vec<_>>()
-        .join("&");
-    let url = format!("{base_url}{}", placement.path);
-    let builder = http::Request::builder().method(placement.method);
-    let request = match placement.location {
-        ParamLocation::Json => {
-            // Plain ASCII names and values: nothing to escape.
-            let members: Vec<_> = params
-                .iter()
-                .map(|(name, value)| format!(r#""{name}":"{value}""#))
-                .collect();
-            builder
-                .uri(url)
-                .header("content-type", "application/json")
-                .body(Bytes::from(format!("{{{}}}", members.join(","))))
-        }
-        ParamLocation::Form | ParamLocation::QueryOrForm => builder
-            .uri(url)
-            .header("content-type", "application/x-www-form-urlencoded")
-            .body(Bytes::from(form)),
-        ParamLocation::Query => builder.uri(format!("{url}?{form}")).body(Bytes::new()),
-    };
-    request.unwrap()
+    placement_request(base_url, placement, &params)
 }
 
 /// Whether the request as received carries `id` (as it is or percent-encoded).
