@@ -154,34 +154,32 @@ async fn soak_thousands_of_calls_across_every_exchange() {
         leaks.len(),
         total.trail_records,
     );
-    let json = format!(
-        "{{\"seed\":{seed},\"exchanges\":{},\"calls\":{},\"succeeded\":{},\"orders\":{},\"orders_executed\":{},\
-         \"ambiguous\":{},\"ambiguous_checked\":{},\"ambiguous_executed\":{},\"requests_sent\":{},\
-         \"faults_injected\":{},\"retries\":{},\"rate_limited\":{},\"rate_limited_by_budget\":{},\"bans\":{},\"sent_during_bans\":{},\"sent_inside_retry_after\":{},\
-         \"double_executions\":0,\"leaked_secrets\":{},\"audit_records\":{},\"elapsed_ms\":{}}}\n",
-        total.runs,
-        total.calls,
-        total.succeeded,
-        total.orders,
-        total.orders_executed,
-        total.ambiguous,
-        total.ambiguous_checked,
-        total.ambiguous_executed,
-        total.attempts,
-        total.faults,
-        total.retries,
-        total.rate_limited,
-        total.rate_limited_by_budget,
-        total.bans,
-        total.sent_during_bans,
-        total.sent_inside_retry_after,
-        leaks.len(),
-        total.trail_records,
-        elapsed.as_millis(),
-    );
+    let json = serde_json::json!({
+        "seed": seed,
+        "exchanges": total.runs,
+        "calls": total.calls,
+        "succeeded": total.succeeded,
+        "orders": total.orders,
+        "orders_executed": total.orders_executed,
+        "ambiguous": total.ambiguous,
+        "ambiguous_checked": total.ambiguous_checked,
+        "ambiguous_executed": total.ambiguous_executed,
+        "requests_sent": total.attempts,
+        "faults_injected": total.faults,
+        "retries": total.retries,
+        "rate_limited": total.rate_limited,
+        "rate_limited_by_budget": total.rate_limited_by_budget,
+        "bans": total.bans,
+        "sent_during_bans": total.sent_during_bans,
+        "sent_inside_retry_after": total.sent_inside_retry_after,
+        "double_executions": 0,
+        "leaked_secrets": leaks.len(),
+        "audit_records": total.trail_records,
+        "elapsed_ms": u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX),
+    });
     let path = figures_path();
     std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-    std::fs::write(&path, json).unwrap();
+    std::fs::write(&path, format!("{json}\n")).unwrap();
 
     // Double executions are asserted per exchange by `check`; leaks here.
     assert_eq!(leaks, Vec::<String>::new(), "secrets leaked");
